@@ -1,0 +1,33 @@
+# leakwatch_module(NAME <name> LAYER <n> SOURCES ... [DEPS ...] [PRIVATE_DEPS ...])
+#
+# One static library per module, named leakwatch_<name> with the alias leakwatch::<name>. Sources
+# include each other from the project root ("src/base/check.hpp", "runtime/task.hpp"); public
+# headers come from include/. DEPS are other modules (by short name) or imported targets; the
+# layering test (tests/integration/layering_test.cpp) checks the #include lines against LAYER.
+function(leakwatch_module)
+  cmake_parse_arguments(M "" "NAME;LAYER" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  set(target leakwatch_${M_NAME})
+  add_library(${target} STATIC ${M_SOURCES})
+  add_library(leakwatch::${M_NAME} ALIAS ${target})
+  target_include_directories(${target}
+    PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+           $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
+    PRIVATE ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  set_target_properties(${target} PROPERTIES LEAKWATCH_LAYER ${M_LAYER} EXPORT_NAME ${M_NAME})
+  foreach(dep IN LISTS M_DEPS)
+    if(TARGET leakwatch_${dep})
+      target_link_libraries(${target} PUBLIC leakwatch_${dep})
+    else()
+      target_link_libraries(${target} PUBLIC ${dep})
+    endif()
+  endforeach()
+  foreach(dep IN LISTS M_PRIVATE_DEPS)
+    if(TARGET leakwatch_${dep})
+      target_link_libraries(${target} PRIVATE leakwatch_${dep})
+    else()
+      target_link_libraries(${target} PRIVATE ${dep})
+    endif()
+  endforeach()
+  set_property(GLOBAL APPEND PROPERTY LEAKWATCH_MODULES ${target})
+endfunction()

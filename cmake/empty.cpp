@@ -1,0 +1,1 @@
+// Intentionally empty: libleakwatch.so is made of whole-archive module libraries.

@@ -1,0 +1,158 @@
+#include "src/snapshot/codec.hpp"
+
+#include "src/snapshot/snapshot.pb.h"
+
+namespace lw::snapshot {
+namespace pb = ::leakwatch::snapshot::v1;
+
+#define LW_MEMSTATS_FIELDS(X)                                                              \
+  X(alloc) X(total_alloc) X(sys) X(mallocs) X(frees) X(heap_alloc) X(heap_sys) X(heap_idle) \
+  X(heap_inuse) X(heap_released) X(heap_objects) X(stack_inuse) X(stack_sys) X(num_tasks)  \
+  X(num_threads) X(rss) X(max_rss)
+
+std::string encode(const Snapshot& s) {
+  pb::Snapshot m;
+  m.set_format_version(s.format_version);
+  m.set_time_unix_ns(s.time_unix_ns);
+  m.set_capture_pause_ns(s.capture_pause_ns);
+  m.set_leaked_tasks(s.leaked_tasks);
+
+  pb::ProcessInfo* p = m.mutable_process();
+  p->set_pid(s.process.pid);
+  p->set_start_time_unix_ns(s.process.start_time_unix_ns);
+  p->set_instance_id(s.process.instance_id);
+  p->set_executable(s.process.executable);
+  for (const std::string& arg : s.process.cmdline) p->add_cmdline(arg);
+
+  pb::MemStats* mem = m.mutable_mem();
+#define X(f) mem->set_##f(s.mem.f);
+  LW_MEMSTATS_FIELDS(X)
+#undef X
+
+  pb::HeapProfile* heap = m.mutable_heap();
+  heap->set_sample_rate(s.heap.sample_rate);
+  heap->set_dropped_samples(s.heap.dropped_samples);
+  for (const HeapSite& site : s.heap.sites) {
+    pb::HeapSite* h = heap->add_sites();
+    h->set_stack_id(site.stack_id);
+    h->set_alloc_objects(site.alloc_objects);
+    h->set_alloc_bytes(site.alloc_bytes);
+    h->set_inuse_objects(site.inuse_objects);
+    h->set_inuse_bytes(site.inuse_bytes);
+  }
+
+  for (const TaskRecord& t : s.tasks) {
+    pb::TaskRecord* r = m.add_tasks();
+    r->set_id(t.id);
+    r->set_parent_id(t.parent_id);
+    r->set_state(static_cast<pb::TaskState>(t.state));
+    r->set_wait_reason(t.wait_reason);
+    r->set_wait_since_unix_ns(t.wait_since_unix_ns);
+    r->set_wait_object(t.wait_object);
+    r->set_switch_count(t.switch_count);
+    r->set_stack_id(t.stack_id);
+    r->set_create_stack_id(t.create_stack_id);
+    for (const auto& [k, v] : t.labels) {
+      pb::Label* l = r->add_labels();
+      l->set_key(k);
+      l->set_value(v);
+    }
+    r->set_leaked(t.leaked);
+    r->set_leak_reason(t.leak_reason);
+  }
+  for (const ThreadRecord& t : s.threads) {
+    pb::ThreadRecord* r = m.add_threads();
+    r->set_tid(t.tid);
+    r->set_name(t.name);
+    r->set_runtime_worker(t.runtime_worker);
+  }
+  for (const Stack& st : s.stacks) {
+    pb::Stack* r = m.add_stacks();
+    r->set_id(st.id);
+    for (std::uint64_t pc : st.pcs) r->add_pcs(pc);
+  }
+  for (const Location& l : s.locations) {
+    pb::Location* r = m.add_locations();
+    r->set_address(l.address);
+    r->set_function(l.function);
+    r->set_file(l.file);
+    r->set_line(l.line);
+    r->set_mapping_start(l.mapping_start);
+  }
+  for (const Mapping& mp : s.mappings) {
+    pb::Mapping* r = m.add_mappings();
+    r->set_start(mp.start);
+    r->set_limit(mp.limit);
+    r->set_offset(mp.offset);
+    r->set_file(mp.file);
+    r->set_build_id(mp.build_id);
+  }
+  return m.SerializeAsString();
+}
+
+Result<Snapshot> decode(std::string_view bytes) {
+  pb::Snapshot m;
+  if (bytes.empty()) return make_error("snapshot is empty");
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    return make_error("snapshot is truncated or not a leakwatch snapshot (" +
+                      std::to_string(bytes.size()) + " bytes)");
+  if (m.format_version() == 0 || m.format_version() > kFormatVersion)
+    return make_error("snapshot format version " + std::to_string(m.format_version()) +
+                      " is not supported (this build reads 1.." + std::to_string(kFormatVersion) + ")");
+  Snapshot s;
+  s.format_version = m.format_version();
+  s.time_unix_ns = m.time_unix_ns();
+  s.capture_pause_ns = m.capture_pause_ns();
+  s.leaked_tasks = m.leaked_tasks();
+
+  const pb::ProcessInfo& p = m.process();
+  s.process.pid = p.pid();
+  s.process.start_time_unix_ns = p.start_time_unix_ns();
+  s.process.instance_id = p.instance_id();
+  s.process.executable = p.executable();
+  s.process.cmdline.assign(p.cmdline().begin(), p.cmdline().end());
+
+  const pb::MemStats& mem = m.mem();
+#define X(f) s.mem.f = mem.f();
+  LW_MEMSTATS_FIELDS(X)
+#undef X
+
+  s.heap.sample_rate = m.heap().sample_rate();
+  s.heap.dropped_samples = m.heap().dropped_samples();
+  s.heap.sites.reserve(static_cast<std::size_t>(m.heap().sites_size()));
+  for (const pb::HeapSite& h : m.heap().sites())
+    s.heap.sites.push_back({h.stack_id(), h.alloc_objects(), h.alloc_bytes(), h.inuse_objects(),
+                            h.inuse_bytes()});
+
+  s.tasks.reserve(static_cast<std::size_t>(m.tasks_size()));
+  for (const pb::TaskRecord& r : m.tasks()) {
+    TaskRecord t;
+    t.id = r.id();
+    t.parent_id = r.parent_id();
+    if (r.state() < pb::TASK_STATE_RUNNABLE || r.state() > pb::TASK_STATE_DEAD)
+      return make_error("snapshot has a task with an unknown state " + std::to_string(r.state()));
+    t.state = static_cast<TaskState>(r.state());
+    t.wait_reason = r.wait_reason();
+    t.wait_since_unix_ns = r.wait_since_unix_ns();
+    t.wait_object = r.wait_object();
+    t.switch_count = r.switch_count();
+    t.stack_id = r.stack_id();
+    t.create_stack_id = r.create_stack_id();
+    for (const pb::Label& l : r.labels()) t.labels.emplace_back(l.key(), l.value());
+    t.leaked = r.leaked();
+    t.leak_reason = r.leak_reason();
+    s.tasks.push_back(std::move(t));
+  }
+  for (const pb::ThreadRecord& r : m.threads()) s.threads.push_back({r.tid(), r.name(), r.runtime_worker()});
+  s.stacks.reserve(static_cast<std::size_t>(m.stacks_size()));
+  for (const pb::Stack& r : m.stacks())
+    s.stacks.push_back({r.id(), std::vector<std::uint64_t>(r.pcs().begin(), r.pcs().end())});
+  s.locations.reserve(static_cast<std::size_t>(m.locations_size()));
+  for (const pb::Location& r : m.locations())
+    s.locations.push_back({r.address(), r.function(), r.file(), r.line(), r.mapping_start()});
+  for (const pb::Mapping& r : m.mappings())
+    s.mappings.push_back({r.start(), r.limit(), r.offset(), r.file(), r.build_id()});
+  return s;
+}
+
+}  // namespace lw::snapshot

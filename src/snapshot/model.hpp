@@ -1,0 +1,145 @@
+// model.hpp: the Snapshot value, the one contract between the process being watched and the
+// analysis side (store, differ, CLI). Plain structs: no locks, no third-party types. Building one
+// allocates; it is made on the HTTP/analysis path, never on a hot path.
+//
+// Stacks are raw return addresses (innermost first) interned by id; `locations` symbolizes each
+// distinct address once, in the target process, so the analysis side never needs the binary.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace lw::snapshot {
+
+inline constexpr std::uint32_t kFormatVersion = 1;
+
+using StackId = std::uint64_t;  // 0 means "no stack".
+
+// TaskState is a task's scheduling state, as the runtime's registry reports it.
+enum class TaskState : std::uint8_t {
+  kRunnable,  // on a run queue, waiting for a worker
+  kRunning,   // executing on a worker thread
+  kWaiting,   // parked on a primitive; wait_reason and wait_since say on what and since when
+  kSyscall,   // inside a blocking call made outside the runtime's poller
+  kDead,      // finished; kept only until its record is reclaimed
+};
+std::string_view to_string(TaskState s);
+bool task_state_from_string(std::string_view s, TaskState* out);
+
+// Location is one distinct code address and what it resolves to.
+struct Location {
+  std::uint64_t address = 0;  // the return address as captured (symbolized at address - 1)
+  std::string function;       // demangled; empty when unknown
+  std::string file;
+  std::int64_t line = 0;
+  std::uint64_t mapping_start = 0;  // start of the Mapping that holds it, 0 when unknown
+};
+
+struct Stack {
+  StackId id = 0;
+  std::vector<std::uint64_t> pcs;  // return addresses, innermost first
+};
+
+// Mapping is one executable region of the process, from /proc/self/maps.
+struct Mapping {
+  std::uint64_t start = 0;
+  std::uint64_t limit = 0;
+  std::uint64_t offset = 0;
+  std::string file;
+  std::string build_id;
+};
+
+// HeapSite aggregates the sampled allocations of one call stack. Figures are estimates of the
+// true totals (unbiased per sample; exact when sample_rate is 1).
+struct HeapSite {
+  StackId stack_id = 0;
+  std::int64_t alloc_objects = 0;
+  std::int64_t alloc_bytes = 0;
+  std::int64_t inuse_objects = 0;
+  std::int64_t inuse_bytes = 0;
+};
+
+struct HeapProfile {
+  std::int64_t sample_rate = 0;   // mean bytes between samples; 1 = every allocation
+  std::uint64_t dropped_samples = 0;  // samples that could not be recorded (table full)
+  std::vector<HeapSite> sites;
+};
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+// TaskRecord is one task as the registry saw it at capture time.
+struct TaskRecord {
+  std::uint64_t id = 0;
+  std::uint64_t parent_id = 0;      // 0 for the first task
+  TaskState state = TaskState::kRunnable;
+  std::string wait_reason;          // Go's words: "chan receive", "select", "sleep", ...; empty if not waiting
+  std::int64_t wait_since_unix_ns = 0;  // when it parked (exact, stamped at park); 0 if not waiting
+  std::uint64_t wait_object = 0;    // identity of the primitive it waits on; 0 if none
+  std::uint64_t switch_count = 0;   // times it has been switched in
+  StackId stack_id = 0;             // its current stack
+  StackId create_stack_id = 0;      // the stack of the go() call that created it
+  Labels labels;
+  bool leaked = false;              // proven never to wake
+  std::string leak_reason;          // why the proof holds, when leaked
+};
+
+struct ThreadRecord {
+  std::int64_t tid = 0;
+  std::string name;
+  bool runtime_worker = false;
+};
+
+// MemStats mirrors Go's runtime.MemStats where the meaning is the same. Bytes unless named.
+struct MemStats {
+  std::uint64_t alloc = 0;          // bytes of live heap objects (= heap_alloc)
+  std::uint64_t total_alloc = 0;    // cumulative bytes allocated
+  std::uint64_t sys = 0;            // bytes obtained from the OS
+  std::uint64_t mallocs = 0;        // cumulative allocations
+  std::uint64_t frees = 0;          // cumulative frees
+  std::uint64_t heap_alloc = 0;
+  std::uint64_t heap_sys = 0;
+  std::uint64_t heap_idle = 0;
+  std::uint64_t heap_inuse = 0;
+  std::uint64_t heap_released = 0;
+  std::uint64_t heap_objects = 0;
+  std::uint64_t stack_inuse = 0;    // task stacks in use
+  std::uint64_t stack_sys = 0;      // task stacks reserved from the OS
+  std::uint64_t num_tasks = 0;
+  std::uint64_t num_threads = 0;
+  std::uint64_t rss = 0;            // resident set size now
+  std::uint64_t max_rss = 0;        // peak resident set size
+};
+
+// ProcessInfo identifies one run of one program: a restart gives a new instance_id.
+struct ProcessInfo {
+  std::int64_t pid = 0;
+  std::int64_t start_time_unix_ns = 0;
+  std::string instance_id;          // stable for the life of the process
+  std::string executable;
+  std::vector<std::string> cmdline;
+};
+
+struct Snapshot {
+  std::uint32_t format_version = kFormatVersion;
+  std::int64_t time_unix_ns = 0;        // when capture began
+  std::int64_t capture_pause_ns = 0;    // how long the registry was held still
+  ProcessInfo process;
+  MemStats mem;
+  HeapProfile heap;
+  std::vector<TaskRecord> tasks;
+  std::vector<ThreadRecord> threads;
+  std::vector<Stack> stacks;
+  std::vector<Location> locations;
+  std::vector<Mapping> mappings;
+  std::uint64_t leaked_tasks = 0;       // tasks proven leaked since start (monotonic)
+};
+
+// find_stack() / find_location() look up by id / address; nullptr when absent. Linear: build an
+// index (SnapshotIndex) when calling them in a loop.
+const Stack* find_stack(const Snapshot& s, StackId id);
+const Location* find_location(const Snapshot& s, std::uint64_t address);
+
+}  // namespace lw::snapshot

@@ -1,0 +1,41 @@
+// leakwatch: the command-line side. Reads snapshots from targets' /debug/leakwatch/snapshot,
+// stores them, diffs them and prints findings. Exit codes: 0 no findings, 1 findings, 2 usage or
+// runtime error; errors are printed as "leakwatch: error: ...".
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "leakwatch/version.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: leakwatch <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  version      print the version\n"
+    "\n"
+    "Run 'leakwatch <command> --help' for a command's options.\n";
+
+int usage_error(const char* fmt, std::string_view arg) {
+  std::fprintf(stderr, "leakwatch: error: ");
+  std::fprintf(stderr, fmt, static_cast<int>(arg.size()), arg.data());
+  std::fprintf(stderr, "\n%s", kUsage);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage_error("no command given%.*s", "");
+  std::string_view cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cmd == "version" || cmd == "--version") {
+    std::printf("leakwatch %s\n", lw::version_string());
+    return 0;
+  }
+  return usage_error("unknown command '%.*s'", cmd);
+}
