@@ -4,6 +4,9 @@
 # include each other from the project root ("src/base/check.hpp", "runtime/task.hpp"); public
 # headers come from include/. DEPS are other modules (by short name) or imported targets; the
 # layering test (tests/integration/layering_test.cpp) checks the #include lines against LAYER.
+set(LEAKWATCH_MODULE_NAMES base unwind snapshot_model runtime heap snapshot capture profile store
+    diff server)
+
 function(leakwatch_module)
   cmake_parse_arguments(M "" "NAME;LAYER" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   set(target leakwatch_${M_NAME})
@@ -16,14 +19,14 @@ function(leakwatch_module)
   target_compile_features(${target} PUBLIC cxx_std_20)
   set_target_properties(${target} PROPERTIES LEAKWATCH_LAYER ${M_LAYER} EXPORT_NAME ${M_NAME})
   foreach(dep IN LISTS M_DEPS)
-    if(TARGET leakwatch_${dep})
+    if(dep IN_LIST LEAKWATCH_MODULE_NAMES)
       target_link_libraries(${target} PUBLIC leakwatch_${dep})
     else()
       target_link_libraries(${target} PUBLIC ${dep})
     endif()
   endforeach()
   foreach(dep IN LISTS M_PRIVATE_DEPS)
-    if(TARGET leakwatch_${dep})
+    if(dep IN_LIST LEAKWATCH_MODULE_NAMES)
       target_link_libraries(${target} PRIVATE leakwatch_${dep})
     else()
       target_link_libraries(${target} PRIVATE ${dep})

@@ -1,0 +1,37 @@
+// pprof_builder.hpp: perftools.profiles.Profile (google/pprof's profile.proto) from a Snapshot, and
+// delta profiles. Pure; thread-safe; allocates. Results are serialized protobuf, not gzipped (the
+// server and CLI gzip them with gzip.hpp).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "leakwatch/result.hpp"
+#include "src/profile/goroutine_text.hpp"
+#include "src/snapshot/model.hpp"
+
+namespace lw::profile {
+
+// HeapView picks the default sample type, as Go's /heap and /allocs differ only in that.
+enum class HeapView {
+  kInuse,  // default_sample_type inuse_space (/debug/pprof/heap)
+  kAlloc,  // default_sample_type alloc_space (/debug/pprof/allocs)
+};
+
+// heap_pprof() builds Go's heap profile: sample types alloc_objects/count, alloc_space/bytes,
+// inuse_objects/count, inuse_space/bytes; period_type space/bytes; period = sample rate; functions,
+// locations and mappings from the snapshot.
+std::string heap_pprof(const snapshot::Snapshot& s, HeapView view);
+
+// goroutine_pprof() builds Go's goroutine profile: sample type goroutine/count, one sample per
+// distinct (stack, labels), labels as pprof string labels.
+std::string goroutine_pprof(const snapshot::Snapshot& s, TaskSelection which);
+
+// threadcreate_pprof() builds the threadcreate profile (threads/count), one sample per thread.
+std::string threadcreate_pprof(const snapshot::Snapshot& s);
+
+// delta_pprof() returns `current` minus `base` (base scaled by -1 and merged, as pprof -base and
+// Go's ?seconds=N do). Inputs may be gzipped or plain; both must have the same sample types.
+Result<std::string> delta_pprof(std::string_view base, std::string_view current);
+
+}  // namespace lw::profile
