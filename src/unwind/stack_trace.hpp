@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "src/base/call_site.hpp"
+
 namespace lw::unwind {
 
 inline constexpr std::size_t kMaxFrames = 64;
@@ -15,10 +17,6 @@ struct StackTrace {
   std::uintptr_t pc[kMaxFrames];
 };
 
-// call_site() turns a return address into an address inside the call instruction, which is what
-// symbolizers and pprof's Location.address want. The "address - 1" rule lives here only.
-constexpr std::uintptr_t call_site(std::uintptr_t return_address) noexcept {
-  return return_address == 0 ? 0 : return_address - 1;
-}
+using base::call_site;
 
 }  // namespace lw::unwind
