@@ -137,8 +137,7 @@ class Builder {
 
 // count_profile() writes Go's count-profile shape (period_type and sample type name/count,
 // period 1) with one sample per distinct (stack, labels) of the selected tasks.
-std::string count_profile(const snapshot::Snapshot& s, std::string_view name,
-                          TaskSelection which) {
+std::string count_profile(const snapshot::Snapshot& s, std::string_view name, TaskSelection which) {
   Builder b(s);
   pb::Profile& p = b.profile();
   b.value_type(p.mutable_period_type(), name, "count");

@@ -5,6 +5,8 @@
 // find_location() per frame, is linear per lookup and quadratic over a 100k-task dump.
 #include "src/profile/profile_symbols.hpp"
 
+#include "src/base/call_site.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <regex>
@@ -38,7 +40,9 @@ bool is_allocator_frame(std::string_view function) {
   return std::regex_match(simple.begin(), simple.end(), kRx);
 }
 
-bool is_runtime_frame(std::string_view function) { return function.rfind("lw::", 0) == 0; }
+bool is_runtime_frame(std::string_view function) {
+  return function.rfind("lw::", 0) == 0;
+}
 
 std::string hex(std::uint64_t v) {
   char buf[24];
@@ -89,15 +93,41 @@ std::string_view SnapshotSymbols::function(std::uint64_t return_address) const {
   return loc ? std::string_view(loc->function) : std::string_view();
 }
 
+void write_stack_record(std::ostream& os, const SnapshotSymbols& sym,
+                        const std::vector<std::uint64_t>& pcs, bool (*hide)(std::string_view)) {
+  std::size_t first = 0;
+  while (first < pcs.size() && hide(sym.function(pcs[first]))) ++first;
+  if (first == pcs.size()) first = 0;
+  for (std::size_t i = first; i < pcs.size(); ++i) {
+    const auto* loc = sym.location(pcs[i]);
+    os << "#\t" << hex(base::call_site(pcs[i]));
+    if (loc && !loc->function.empty())
+      os << '\t' << loc->function << '\t' << (loc->file.empty() ? "??" : loc->file) << ':'
+         << loc->line;
+    os << '\n';
+  }
+  os << '\n';
+}
+
 std::string go_quote(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -62,6 +63,14 @@ class SnapshotSymbols {
   std::unordered_map<std::uint64_t, const snapshot::Mapping*> mappings_by_start_;
   std::vector<const snapshot::Mapping*> mappings_sorted_;  // by start
 };
+
+// write_stack_record() prints a stack as Go's printStackRecord does in debug=1 text:
+// "#\t0x..\tfunc\tfile:line" per frame (the address is the call site; a frame with no symbol
+// is "#\t0x.." alone), leading frames for which `hide` is true left out unless that would leave
+// nothing, then a blank line. Go also prints "+0x.." after the function (offset from its entry);
+// the snapshot has no function entries, so that part is omitted.
+void write_stack_record(std::ostream& os, const SnapshotSymbols& sym,
+                        const std::vector<std::uint64_t>& pcs, bool (*hide)(std::string_view));
 
 // labels_json() renders labels as Go's "# labels:" line does: {"k":"v", "k2":"v2"}, keys sorted,
 // strings quoted like Go's %q.

@@ -37,12 +37,26 @@ inline RawProfile parse_raw(const std::string& out) {
   enum { kHeader, kTypes, kSamples, kLocations, kMappings } part = kHeader;
   std::vector<std::vector<std::string>> sample_locs;
   while (std::getline(in, line)) {
-    if (line == "Samples:") { part = kTypes; continue; }
-    if (line == "Locations") { part = kLocations; continue; }
-    if (line == "Mappings") { part = kMappings; continue; }
+    if (line == "Samples:") {
+      part = kTypes;
+      continue;
+    }
+    if (line == "Locations") {
+      part = kLocations;
+      continue;
+    }
+    if (line == "Mappings") {
+      part = kMappings;
+      continue;
+    }
     switch (part) {
-      case kHeader: p.header += line + "\n"; break;
-      case kTypes: p.sample_types = line; part = kSamples; break;
+      case kHeader:
+        p.header += line + "\n";
+        break;
+      case kTypes:
+        p.sample_types = line;
+        part = kSamples;
+        break;
       case kSamples: {
         auto colon = line.find(':');
         std::string t = trim(line);
@@ -71,7 +85,9 @@ inline RawProfile parse_raw(const std::string& out) {
         if (colon != std::string::npos) p.locations[t.substr(0, colon)] = trim(t.substr(colon + 1));
         break;
       }
-      case kMappings: p.mappings += line + "\n"; break;
+      case kMappings:
+        p.mappings += line + "\n";
+        break;
     }
   }
   // Resolve frames: a location line is "0xADDR M=1 func file:line s=0" or "0xADDR M=1".
@@ -80,7 +96,8 @@ inline RawProfile parse_raw(const std::string& out) {
       std::string rest = p.locations[id];
       std::string fn;
       auto m = rest.find(" M=");
-      std::string after = rest.substr(rest.find(' ') == std::string::npos ? rest.size() : rest.find(' ') + 1);
+      std::string after =
+          rest.substr(rest.find(' ') == std::string::npos ? rest.size() : rest.find(' ') + 1);
       if (m != std::string::npos) {
         auto sp = rest.find(' ', m + 1);
         after = sp == std::string::npos ? "" : rest.substr(sp + 1);

@@ -43,13 +43,15 @@ inline snapshot::Snapshot synthetic_snapshot(std::int64_t rate = 1) {
   Snapshot s;
   s.time_unix_ns = kSnapshotTime;
   s.process.pid = 4242;
-  s.mappings = {{0x400000, 0x500000, 0, "/usr/bin/svc", "b1d0"},
-                {0x7f0000000000, 0x7f0000100000, 0x1000, "/usr/lib/x86_64-linux-gnu/libc.so.6", ""}};
+  s.mappings = {
+      {0x400000, 0x500000, 0, "/usr/bin/svc", "b1d0"},
+      {0x7f0000000000, 0x7f0000100000, 0x1000, "/usr/lib/x86_64-linux-gnu/libc.so.6", ""}};
   auto loc = [&](std::uint64_t a, std::string f, std::string file, std::int64_t line) {
     std::uint64_t start = a >= 0x7f0000000000 ? 0x7f0000000000 : 0x400000;
     s.locations.push_back({a, std::move(f), std::move(file), line, start});
   };
-  loc(kHook, "lw::heap::(anonymous namespace)::record_sample(unsigned long)", "/src/heap/hook.cpp", 51);
+  loc(kHook, "lw::heap::(anonymous namespace)::record_sample(unsigned long)", "/src/heap/hook.cpp",
+      51);
   loc(kMalloc, "malloc", "", 0);
   loc(kNew, "operator new(unsigned long)", "", 0);
   loc(kPut, "cache::Store::put(std::string const&)", "/src/cache.cpp", 42);
@@ -146,8 +148,10 @@ inline void write_file(const std::string& path, const std::string& data) {
 inline CommandResult pprof(const std::string& args) {
   // GOCACHE/HOME: the go command wants a writable cache directory; PPROF_TMPDIR keeps pprof's
   // own files out of $HOME. -symbolize=none keeps it from looking for binaries or the network.
-  return run_command("cd /tmp && HOME=/tmp GOCACHE=/tmp/lw_gocache PPROF_TMPDIR=/tmp "
-                     "go tool pprof -symbolize=none " + args + " 2>/dev/null");
+  return run_command(
+      "cd /tmp && HOME=/tmp GOCACHE=/tmp/lw_gocache PPROF_TMPDIR=/tmp "
+      "go tool pprof -symbolize=none " +
+      args + " 2>/dev/null");
 }
 
 }  // namespace lw::test
