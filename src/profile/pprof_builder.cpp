@@ -90,6 +90,18 @@ class Builder {
     return l->id();
   }
 
+  // pseudo_location_id() returns a Location with no address whose one frame is `function`, for
+  // samples that have no captured stack (pprof drops a sample without locations from every view).
+  std::uint64_t pseudo_location_id(const std::string& function) {
+    auto it = pseudo_ids_.find(function);
+    if (it != pseudo_ids_.end()) return it->second;
+    pb::Location* l = p_.add_location();
+    l->set_id(static_cast<std::uint64_t>(p_.location_size()));
+    l->add_line()->set_function_id(function_id(snapshot::Location{0, function, "", 0, 0}));
+    pseudo_ids_.emplace(function, l->id());
+    return l->id();
+  }
+
   // add_sample() adds a sample over `pcs` (innermost first) with `values`.
   pb::Sample* add_sample(const std::vector<std::uint64_t>& pcs,
                          std::initializer_list<std::int64_t> values) {
@@ -132,6 +144,7 @@ class Builder {
   PprofStrings strings_;
   std::unordered_map<const snapshot::Mapping*, std::uint64_t> mapping_ids_;
   std::unordered_map<std::uint64_t, std::uint64_t> location_ids_;
+  std::unordered_map<std::string, std::uint64_t> pseudo_ids_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> function_ids_;
 };
 
@@ -201,10 +214,13 @@ std::string threadcreate_pprof(const snapshot::Snapshot& s) {
   b.value_type(p.mutable_period_type(), "threadcreate", "count");
   p.set_period(1);
   b.value_type(p.add_sample_type(), "threadcreate", "count");
-  // Threads carry no creation stack in the snapshot; each is one sample with an empty stack,
-  // told apart by its tid and name labels.
+  // Threads carry no creation stack in the snapshot, and pprof drops samples without locations,
+  // so each thread's stack is one pseudo-frame naming it ("thread lw-worker-0"), with tid and
+  // name labels.
   for (const auto& t : s.threads) {
     pb::Sample* sample = b.add_sample({}, {1});
+    sample->add_location_id(
+        b.pseudo_location_id(t.name.empty() ? std::string("thread") : "thread " + t.name));
     b.number_label(sample, "tid", t.tid);
     if (!t.name.empty()) b.string_label(sample, "thread", t.name);
     if (t.runtime_worker) b.string_label(sample, "role", "runtime worker");
