@@ -157,14 +157,15 @@ std::string count_profile(const snapshot::Snapshot& s, std::string_view name, Ta
   p.set_period(1);
   b.value_type(p.add_sample_type(), name, "count");
 
-  using Key = std::pair<std::vector<std::uint64_t>, snapshot::Labels>;
+  // Grouped by stack id (the interner gives equal stacks one id) and sorted labels.
+  using Key = std::pair<snapshot::StackId, snapshot::Labels>;
   std::map<Key, std::int64_t> counts;
   for (const auto& t : s.tasks) {
     if (t.state == snapshot::TaskState::kDead) continue;
     if (which == TaskSelection::kLeaked && !t.leaked) continue;
     snapshot::Labels labels = t.labels;
     std::sort(labels.begin(), labels.end());
-    ++counts[Key(b.symbols().pcs(t.stack_id), std::move(labels))];
+    ++counts[Key(t.stack_id, std::move(labels))];
   }
   std::vector<std::pair<const Key*, std::int64_t>> order;
   order.reserve(counts.size());
@@ -172,7 +173,7 @@ std::string count_profile(const snapshot::Snapshot& s, std::string_view name, Ta
   std::stable_sort(order.begin(), order.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
   for (const auto& [key, n] : order) {
-    pb::Sample* sample = b.add_sample(key->first, {n});
+    pb::Sample* sample = b.add_sample(b.symbols().pcs(key->first), {n});
     for (const auto& [k, v] : key->second) b.string_label(sample, k, v);
   }
   return b.serialize();
