@@ -2,7 +2,8 @@
 //
 // One pprof Location per distinct return address, its address being base::call_site() of it
 // (pprof's convention: an address inside the call instruction), with one Line when the snapshot
-// symbolized it. Functions are keyed by (name, file). Mappings are the snapshot's, in its order
+// symbolized it. Functions are keyed by (name, file); name is the demangled name as the target
+// gave it, system_name is left empty (see function_id()). Mappings are the snapshot's, in its order
 // (the executable first, as /proc/self/maps lists it), each flagged has_functions /
 // has_filenames / has_line_numbers when any of its locations carries them, so pprof does not try
 // to symbolize again what the target already did. An address in no mapping gets mapping_id 0,
@@ -133,7 +134,9 @@ class Builder {
     pb::Function* f = p_.add_function();
     f->set_id(static_cast<std::uint64_t>(p_.function_size()));
     f->set_name(str(loc.function));
-    f->set_system_name(str(loc.function));
+    // system_name stays empty: the snapshot has no mangled name, and pprof re-"demangles" a
+    // function whose system_name equals its name, stripping the parameters of C++-looking names
+    // ("cache::Store::put"), which would make the default view differ from -symbolize=none.
     f->set_filename(str(loc.file));
     function_ids_.emplace(std::move(key), f->id());
     return f->id();
