@@ -52,9 +52,10 @@ LW_HOOK_INLINE void after_alloc(const HookGuard& g, void* p) noexcept {
 LW_HOOK_INLINE bool before_free(const HookGuard& g, void* p) noexcept {
   if (!ours(p)) [[unlikely]]
     return false;
-  count_free(mi_usable_size(p));
+  std::size_t usable = mi_usable_size(p);
+  count_free(usable);
   if (maybe_sampled(p)) [[unlikely]]
-    record_free(g, p);
+    record_free(g, p, usable);
   return true;
 }
 
@@ -86,7 +87,7 @@ LW_HOOK_INLINE void* realloc_hook(void* p, std::size_t n) noexcept {
   }
   std::size_t old_usable = mi_usable_size(p);
   bool sampled = maybe_sampled(p);
-  if (sampled) record_free(g, p);  // before mimalloc may hand the address to another thread
+  if (sampled) record_free(g, p, old_usable);  // before mimalloc may hand the address to another thread
   void* q = mi_realloc(p, n);
   if (q == nullptr) return nullptr;  // p is untouched (its sample, if any, is no longer tracked)
   count_free(old_usable);

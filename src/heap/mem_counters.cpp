@@ -8,9 +8,12 @@
 #include <pthread.h>
 
 namespace lw::heap {
+
+constinit CounterSlot g_counter_slots[kCounterSlots];
+
 namespace {
 
-CounterSlot g_slots[kCounterSlots];
+CounterSlot (&g_slots)[kCounterSlots] = g_counter_slots;
 pthread_key_t g_key;
 std::atomic<int> g_key_state{0};  // 0 none, 1 creating, 2 ready, 3 failed
 
@@ -34,8 +37,6 @@ bool ensure_key() noexcept {
 }
 
 }  // namespace
-
-CounterSlot* shared_slot() noexcept { return &g_slots[0]; }
 
 CounterSlot* claim_slot() noexcept {
   CounterSlot* chosen = &g_slots[0];

@@ -52,7 +52,9 @@ inline void bump(std::atomic<std::uint64_t>& c, std::uint64_t n, bool shared) no
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
 
-CounterSlot* shared_slot() noexcept;
+// The slot table (slot 0 is shared by threads that have no slot of their own).
+extern CounterSlot g_counter_slots[kCounterSlots];
+inline CounterSlot* shared_slot() noexcept { return &g_counter_slots[0]; }
 
 // count_alloc() / count_free() add one allocation / free of `usable` bytes for this thread.
 inline void count_alloc(std::uint64_t usable) noexcept {

@@ -26,14 +26,15 @@
 #include "src/unwind/fast_capture.hpp"
 
 namespace lw::heap {
+
+constinit BlockMap g_sampled_blocks{1u << 14};  // 64 shards x 16384 x 32 B = 32 MiB of address space
+
 namespace {
 
 constexpr std::uint32_t kSiteCapacity = 1u << 14;    // 16384 sites, ~9 MiB of address space
-constexpr std::uint32_t kShardCapacity = 1u << 14;   // 64 x 16384 x 32 B = 32 MiB of address space
 
 constinit std::atomic<std::int64_t> g_rate{kDefaultSampleRate};
 constinit StackTable g_sites{kSiteCapacity};
-constinit BlockMap g_blocks{kShardCapacity};
 constinit std::atomic<std::uint64_t> g_dropped_samples{0};
 constinit std::atomic<std::uint64_t> g_seed_counter{0};
 
@@ -66,7 +67,13 @@ void seed(ThreadState& t, std::uint64_t s) noexcept {
   t.rng = z == 0 ? 1 : z;
 }
 
-std::uint64_t to_units(double w) noexcept { return static_cast<std::uint64_t>(std::llround(w * kObjectUnit)); }
+// The figures one sample stands for; computed the same way at allocation and at free.
+std::uint64_t units_of(float w) noexcept {
+  return static_cast<std::uint64_t>(std::llround(static_cast<double>(w) * kObjectUnit));
+}
+std::uint64_t bytes_of(float w, std::size_t usable) noexcept {
+  return static_cast<std::uint64_t>(std::llround(static_cast<double>(w) * static_cast<double>(usable)));
+}
 
 }  // namespace
 
@@ -106,35 +113,33 @@ bool sample_slow(std::size_t size) noexcept {
   unwind::StackTrace trace;
   unwind::capture_stack_fast(&trace, 1 + skip);
   const std::uint32_t site = g_sites.intern(trace);
-  const double w = sample_weight(usable, static_cast<std::uint64_t>(sample_rate()));
-  BlockRecord rec{site, to_units(w), static_cast<std::uint64_t>(std::llround(w * static_cast<double>(usable)))};
+  const auto w = static_cast<float>(sample_weight(usable, static_cast<std::uint64_t>(sample_rate())));
   bool had_old = false;
   BlockRecord old;
-  if (!g_blocks.insert(reinterpret_cast<std::uintptr_t>(p), rec, &had_old, &old)) {
+  if (!g_sampled_blocks.insert(reinterpret_cast<std::uintptr_t>(p), BlockRecord{site, w}, &had_old, &old)) {
     g_dropped_samples.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (had_old) g_sites.add_free(old.site, old.units, old.bytes);
-  g_sites.add_alloc(site, rec.units, rec.bytes);
+  // An old record at this address is a block whose free was not seen (freed from a signal
+  // handler that interrupted a hook): its size is unknown now, so take back this size.
+  if (had_old) g_sites.add_free(old.site, units_of(old.weight), bytes_of(old.weight, usable));
+  g_sites.add_alloc(site, units_of(w), bytes_of(w, usable));
 }
 
-bool maybe_sampled(const void* p) noexcept {
-  return g_blocks.maybe_contains(reinterpret_cast<std::uintptr_t>(p));
-}
-
-void record_free(const HookGuard& guard, void* p) noexcept {
+void record_free(const HookGuard& guard, void* p, std::size_t usable) noexcept {
   if (!guard.entered() || p == nullptr) return;
   BlockRecord rec;
-  if (g_blocks.remove(reinterpret_cast<std::uintptr_t>(p), &rec)) g_sites.add_free(rec.site, rec.units, rec.bytes);
+  if (g_sampled_blocks.remove(reinterpret_cast<std::uintptr_t>(p), &rec))
+    g_sites.add_free(rec.site, units_of(rec.weight), bytes_of(rec.weight, usable));
 }
 
 TrackerStats tracker_stats() noexcept {
   TrackerStats s;
   s.dropped_samples = g_dropped_samples.load(std::memory_order_relaxed);
   s.dropped_stacks = g_sites.dropped_stacks();
-  s.live_samples = g_blocks.live();
+  s.live_samples = g_sampled_blocks.live();
   s.sites = g_sites.sites();
-  s.table_bytes = g_sites.mapped_bytes() + g_blocks.mapped_bytes();
+  s.table_bytes = g_sites.mapped_bytes() + g_sampled_blocks.mapped_bytes();
   unwind::FastCaptureCounters c = unwind::fast_capture_counters();
   s.fp_walks = c.fp_walks;
   s.unwinder_fallbacks = c.fallbacks;
@@ -144,7 +149,7 @@ TrackerStats tracker_stats() noexcept {
 const StackTable& site_table() noexcept { return g_sites; }
 
 void after_fork_in_child() noexcept {
-  g_blocks.reset_locks_after_fork();
+  g_sampled_blocks.reset_locks_after_fork();
   g_sites.reset_after_fork();
   reset_counter_owners_after_fork();
 }

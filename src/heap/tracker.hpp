@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "src/heap/block_map.hpp"
 #include "src/heap/hook_guard.hpp"
 #include "src/heap/stack_table.hpp"
 #include "src/heap/thread_state.hpp"
@@ -45,12 +46,17 @@ inline bool countdown_hit(std::size_t size) noexcept {
 // when `guard` did not enter (a re-entered hook).
 void record_alloc(const HookGuard& guard, void* p, std::size_t usable, int skip) noexcept;
 
-// maybe_sampled() is the lock-free filter in front of record_free().
-bool maybe_sampled(const void* p) noexcept;
+// The process's live sampled blocks (defined in tracker.cpp, constant-initialized).
+extern BlockMap g_sampled_blocks;
 
-// record_free() takes back the estimate of a sampled block that is being freed. Call before the
-// block goes back to the allocator (its address could be reused at once otherwise).
-void record_free(const HookGuard& guard, void* p) noexcept;
+// maybe_sampled() is the lock-free filter in front of record_free(): one load, inlined.
+inline bool maybe_sampled(const void* p) noexcept {
+  return g_sampled_blocks.maybe_contains(reinterpret_cast<std::uintptr_t>(p));
+}
+
+// record_free() takes back the estimate of a sampled block of `usable` bytes that is being freed.
+// Call before the block goes back to the allocator (its address could be reused at once).
+void record_free(const HookGuard& guard, void* p, std::size_t usable) noexcept;
 
 // TrackerStats are the tracker's own counters.
 struct TrackerStats {
