@@ -169,6 +169,10 @@ __attribute__((constructor(101))) void heap_start() {
       base::log_write("LEAKWATCH_HEAP_RATE=%s is not a byte count; keeping %lld", env,
                       static_cast<long long>(sample_rate()));
   }
+  // LEAKWATCH_HEAP_SEED fixes the start-up thread's sampling gaps (reproducible test runs).
+  if (const char* env = std::getenv("LEAKWATCH_HEAP_SEED")) {
+    if (auto v = base::parse_int64(env)) seed_thread_sampler(static_cast<std::uint64_t>(*v));
+  }
   unwind::note_frameless_modules();
   unwind::warm_up();
   pthread_atfork(nullptr, nullptr, after_fork_in_child);
