@@ -3,3 +3,4 @@
 
 #include "leakwatch/result.hpp"   // IWYU pragma: export
 #include "leakwatch/version.hpp"  // IWYU pragma: export
+#include "leakwatch/heap.hpp"     // IWYU pragma: export
