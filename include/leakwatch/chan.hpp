@@ -129,9 +129,9 @@ class Chan : private detail::ChanHandle {
   iterator end() const { return iterator(); }
 
  private:
-  template <class U>
+  template <class U, class F>
   friend class RecvCase;
-  template <class U>
+  template <class U, class F>
   friend class SendCase;
   const detail::ChanHandle& handle() const noexcept { return *this; }
 };

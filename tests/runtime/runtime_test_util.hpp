@@ -4,6 +4,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "leakwatch/runtime.hpp"
@@ -25,9 +26,18 @@ inline std::optional<lw::TaskInfo> wait_for_state(lw::TaskId id, lw::TaskState s
     auto t = find_task(id);
     if (t && t->state == state) return t;
     lw::yield();
-    if (i > 100) lw::sleep_for(std::chrono::microseconds(100));
+    if (i > 100) std::this_thread::sleep_for(std::chrono::microseconds(100));  // not lw::sleep_for: tests may freeze the clock
   }
   return std::nullopt;
+}
+
+// wait_until() yields/sleeps until pred() holds (bounded: ~2 s).
+template <class Pred>
+inline void wait_until(Pred pred) {
+  for (int i = 0; i < 20000 && !pred(); ++i) {
+    lw::yield();
+    if (i > 100) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
 }
 
 // symbolize() names each frame (demangled), one per line.
