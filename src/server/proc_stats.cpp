@@ -10,6 +10,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+
+#include "src/base/clock.hpp"
 
 namespace lw::server {
 namespace {
@@ -83,6 +86,19 @@ ProcStats read_proc_stats() {
   if (getrlimit(RLIMIT_NOFILE, &lim) == 0) s.max_fds = static_cast<std::int64_t>(lim.rlim_cur);
   if (getrlimit(RLIMIT_AS, &lim) == 0) s.virtual_max_bytes = static_cast<double>(lim.rlim_cur);
   return s;
+}
+
+ProcStats recent_proc_stats(std::int64_t max_age_ns) {
+  static std::mutex mu;
+  static ProcStats cached;          // Guarded by mu.
+  static base::Nanos read_at = 0;   // Guarded by mu; 0 = never read.
+  std::lock_guard<std::mutex> lock(mu);
+  base::Nanos now = base::now_ns();
+  if (read_at == 0 || now - read_at > max_age_ns) {
+    cached = read_proc_stats();
+    read_at = now;
+  }
+  return cached;
 }
 
 }  // namespace lw::server

@@ -151,7 +151,7 @@ Response Router::dispatch(const Request& req) {
     snapshot::Snapshot s = options_.source(CaptureDepth::kCounters);
     Response r;
     r.content_type = kPrometheusContentType;
-    r.body = write_prometheus_text(s, read_proc_stats());
+    r.body = write_prometheus_text(s, recent_proc_stats());
     return r;
   }
   if (path == "/debug/vars") {
@@ -196,7 +196,7 @@ Response Router::dispatch(const Request& req) {
 
 Response Router::index() {
   snapshot::Snapshot s = options_.source(CaptureDepth::kCounters);
-  const std::size_t threads = static_cast<std::size_t>(read_proc_stats().threads);
+  const std::size_t threads = static_cast<std::size_t>(recent_proc_stats().threads);
   Response r;
   r.content_type = "text/html; charset=utf-8";
   std::string& b = r.body;
