@@ -18,6 +18,7 @@
 #include "src/store/store.hpp"
 #include "tests/diff/synthetic_snapshot.hpp"
 #include "tests/integration/run_command.hpp"
+#include "tests/profile/pprof_raw.hpp"
 
 using lw::test::run_command;
 using lw::test::SnapshotBuilder;
@@ -148,7 +149,7 @@ TEST_CASE("version and help succeed") {
 }
 
 TEST_CASE("every subcommand has --help") {
-  for (const char* cmd : {"snapshot", "watch", "diff", "top", "run"}) {
+  for (const char* cmd : {"snapshot", "watch", "diff", "stacks", "top", "export", "run"}) {
     auto r = run_command(kCli + " " + cmd + " --help");
     CHECK_MESSAGE(r.exit_code == 0, cmd);
     CHECK_MESSAGE(contains(r.output, std::string("usage: leakwatch ") + cmd), cmd);
@@ -435,4 +436,83 @@ TEST_CASE("run starts the program with the tracker preloaded and passes on its s
   auto badaddr = run_command(kCli + " run --http nowhere -- true");
   CHECK(badaddr.exit_code == 2);
   CHECK(contains(badaddr.output, "--http: want HOST:PORT, got 'nowhere'"));
+}
+
+TEST_CASE("stacks prints every task as Go's goroutine dump, or grouped") {
+  ScriptedTarget target([](int i) { return leaky(3 + i); });
+  auto r = run_command(kCli + " stacks " + target.url());
+  CHECK(r.exit_code == 0);
+  CHECK(occurrences("\n" + r.output, "\ngoroutine ") == 10);  // main, 4 pool workers, 3 stuck, 2 leaked
+  CHECK(contains(r.output, "goroutine 10 [chan send"));
+  CHECK(contains(r.output, "Handler::reply_after_timeout(...)"));
+  CHECK(contains(r.output, "created by Handler::serve in goroutine 1"));
+  auto g = run_command(kCli + " stacks " + target.host_port() + " --group");
+  CHECK(g.exit_code == 0);
+  CHECK(contains(g.output, "goroutine profile: total 10\n"));
+  CHECK(contains(g.output, "\n4 @ "));  // the pool's four workers share one stack
+  auto leaked = run_command(kCli + " stacks " + target.url() + " --leaked --group");
+  CHECK(contains(leaked.output, "goroutineleak profile: total 2\n"));
+
+  auto none = run_command(kCli + " stacks");
+  CHECK(none.exit_code == 2);
+  CHECK(contains(none.output, "stacks: no target URL or file given"));
+  auto bad = run_command(kCli + " stacks " + target.url() + " --group=yes");
+  CHECK(bad.exit_code == 2);
+  CHECK(contains(bad.output, "flag --group takes no value"));
+  auto dead = run_command(kCli + " stacks 127.0.0.1:" + std::to_string(dead_port()));
+  CHECK(dead.exit_code == 2);
+  CHECK(contains(dead.output, "leakwatch: error: http://127.0.0.1:"));
+}
+
+namespace {
+
+// pprof() runs `go tool pprof ARGS` offline (see tests/profile/synthetic_snapshot.hpp).
+lw::test::CommandResult pprof(const std::string& args) {
+  return run_command("cd /tmp && HOME=/tmp GOCACHE=/tmp/lw_gocache PPROF_TMPDIR=/tmp "
+                     "go tool pprof -symbolize=none " + args + " 2>/dev/null");
+}
+
+}  // namespace
+
+TEST_CASE("export writes stored snapshots as profiles go tool pprof reads") {
+  ScriptedTarget target([](int i) { return leaky(4 + i); });
+  TempDb db;
+  REQUIRE(run_command(kCli + " snapshot " + target.url() + " --db " + db.path).exit_code == 0);
+  std::string heap = db.dir + "/heap.pb.gz";
+  auto e = run_command(kCli + " export --db " + db.path + " --snapshot 1 --profile heap -o " + heap);
+  REQUIRE(e.exit_code == 0);
+  auto raw = pprof("-raw " + heap);
+  REQUIRE(raw.exit_code == 0);
+  auto p = lw::test::parse_raw(raw.output);
+  CHECK(p.sample_types == "alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes[dflt]");
+  const auto* leak = lw::test::find_sample(p, {"Handler::remember", "Handler::serve"});
+  REQUIRE(leak != nullptr);
+  CHECK(leak->values[3] == 100'000 + 4 * 200'000);
+
+  std::string tasks = db.dir + "/goroutine.pb.gz";
+  REQUIRE(run_command(kCli + " export --db " + db.path + " --snapshot 1 --profile goroutine -o " + tasks).exit_code == 0);
+  auto top = pprof("-top " + tasks);
+  CHECK(contains(top.output, "Type: goroutine"));
+  CHECK(contains(top.output, "of 10 total"));
+
+  struct Case {
+    std::string args;
+    std::string message;
+  } cases[] = {
+      {"--profile heap -o x", "--snapshot is required"},
+      {"--snapshot one --profile heap -o x", "--snapshot: want a snapshot id, got 'one'"},
+      {"--snapshot 1 -o x", "--profile is required"},
+      {"--snapshot 1 --profile cpu -o x", "--profile: want heap, allocs, goroutine or threadcreate, got 'cpu'"},
+      {"--snapshot 1 --profile heap", "-o OUT is required"},
+      {"--snapshot 7 --profile heap -o " + db.dir + "/x", "no snapshot 7 in " + db.path},
+      {"--snapshot 1 --profile heap -o /nonexistent-dir/x.pb.gz", "cannot write /nonexistent-dir/x.pb.gz"},
+  };
+  for (const Case& c : cases) {
+    auto r = run_command(kCli + " export --db " + db.path + " " + c.args);
+    CHECK_MESSAGE(r.exit_code == 2, c.args);
+    CHECK_MESSAGE(contains(r.output, c.message), c.args << " -> " << r.output);
+  }
+  auto missing = run_command(kCli + " export --db " + db.dir + "/none.db --snapshot 1 --profile heap -o x");
+  CHECK(missing.exit_code == 2);
+  CHECK(contains(missing.output, "no database at"));
 }

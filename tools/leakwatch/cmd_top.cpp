@@ -1,14 +1,9 @@
 // leakwatch top URL|FILE: the heap sites holding (or having allocated) the most, like
 // `go tool pprof -top`, read from a live target or a saved snapshot file.
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <map>
-#include <sstream>
 
-#include "src/snapshot/codec.hpp"
 #include "src/store/store.hpp"
 #include "tools/leakwatch/cli_args.hpp"
 #include "tools/leakwatch/commands.hpp"
@@ -44,24 +39,6 @@ struct Row {
   std::int64_t value = 0;
 };
 
-Result<snapshot::Snapshot> read_source(const std::string& source, std::int64_t timeout_ns) {
-  struct stat sb {};
-  if (stat(source.c_str(), &sb) == 0 && S_ISREG(sb.st_mode)) {
-    std::ifstream in(source, std::ios::binary);
-    std::stringstream buf;
-    buf << in.rdbuf();
-    if (!in) return make_error("cannot read " + source);
-    auto s = snapshot::decode(buf.str());
-    if (!s) return make_error(source + ": not a leakwatch snapshot: " + s.error().message);
-    return s;
-  }
-  auto url = normalize_target(source);
-  if (!url) return make_error(source + " is neither a file nor a target URL: " + url.error().message);
-  auto f = fetch_snapshot(*url, timeout_ns);
-  if (!f) return f.error();
-  return std::move(f->snapshot);
-}
-
 }  // namespace
 
 int cmd_top(int argc, char** argv) {
@@ -79,7 +56,7 @@ int cmd_top(int argc, char** argv) {
   auto timeout = duration_flag(*args, "--timeout", kDefaultHttpTimeoutNs);
   if (!timeout) return usage_error("top", timeout.error().message);
 
-  auto snap = read_source(args->positional[0], *timeout);
+  auto snap = read_snapshot_source(args->positional[0], *timeout);
   if (!snap) return runtime_error(snap.error().message);
 
   store::LocationIndex by_address = store::index_locations(*snap);

@@ -6,7 +6,11 @@
 
 #include <httplib.h>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "src/base/parse.hpp"
 #include "src/snapshot/codec.hpp"
@@ -65,6 +69,24 @@ Result<Fetched> fetch_snapshot(const std::string& target, std::int64_t timeout_n
   auto snap = snapshot::decode(res->body);
   if (!snap) return make_error(target + ": not a leakwatch snapshot: " + snap.error().message);
   return Fetched{std::move(res->body), std::move(*snap)};
+}
+
+Result<snapshot::Snapshot> read_snapshot_source(const std::string& source, std::int64_t timeout_ns) {
+  struct stat sb {};
+  if (stat(source.c_str(), &sb) == 0 && S_ISREG(sb.st_mode)) {
+    std::ifstream in(source, std::ios::binary);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    if (!in) return make_error("cannot read " + source);
+    auto s = snapshot::decode(buf.str());
+    if (!s) return make_error(source + ": not a leakwatch snapshot: " + s.error().message);
+    return s;
+  }
+  auto url = normalize_target(source);
+  if (!url) return make_error(source + " is neither a file nor a target URL: " + url.error().message);
+  auto f = fetch_snapshot(*url, timeout_ns);
+  if (!f) return f.error();
+  return std::move(f->snapshot);
 }
 
 }  // namespace lw::cli

@@ -29,4 +29,8 @@ struct Fetched {
 // and again for reading. LEAKWATCH_TOKEN, when set, is sent as a bearer token.
 Result<Fetched> fetch_snapshot(const std::string& target, std::int64_t timeout_ns);
 
+// read_snapshot_source() reads a snapshot from `source`: a file holding an encoded snapshot (the
+// body of /debug/leakwatch/snapshot saved with curl -o) when such a file exists, else a target URL.
+Result<snapshot::Snapshot> read_snapshot_source(const std::string& source, std::int64_t timeout_ns);
+
 }  // namespace lw::cli
