@@ -497,8 +497,7 @@ void publish_blocked(Task* t, void* const* chans, int n) noexcept {
 
 void clear_blocked(Task* t) noexcept {
   if (t == nullptr) return;
-  t->block_seq.fetch_add(1, std::memory_order_seq_cst);  // now even
-  t->n_wait_chans.store(0, std::memory_order_relaxed);
+  unpublish_blocked(t);  // usually done already by the waker's claim()
 }
 
 Task* owner_of(const void* addr) noexcept {
