@@ -53,6 +53,6 @@ set +e
 status=$?
 set -e
 echo
-echo "snapshots kept in $db; try: ./build/tools/leakwatch stacks $url"
+echo "snapshots kept in $db (leakwatch diff --db $db --format json; leakwatch export --db $db ...)"
 # Exit 0 when the report has findings (the demo's point); anything else is a failure.
 [[ $status -eq 1 ]]
