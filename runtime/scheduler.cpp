@@ -594,8 +594,8 @@ std::vector<TaskInfo> registry_snapshot() {
         auto lo = reinterpret_cast<std::uintptr_t>(t->slot.lo);
         auto hi = reinterpret_cast<std::uintptr_t>(t->slot.hi);
         if (sp >= lo && sp + kSavedRipOffset + 8 <= hi) {
-          pcs[n++] = *reinterpret_cast<const std::uintptr_t*>(sp + kSavedRipOffset);
-          n += walk_frames(*reinterpret_cast<const std::uintptr_t*>(sp + kSavedRbpOffset), lo, hi, pcs + n, 63);
+          pcs[n++] = load_word(sp + kSavedRipOffset);
+          n += walk_frames(load_word(sp + kSavedRbpOffset), lo, hi, pcs + n, 63);
         }
       }
       if (info.state == TaskState::kWaiting) {
