@@ -7,6 +7,8 @@
 // (ASan's start/finish_switch_fiber, TSan's fiber API) so they keep tracking stacks correctly.
 #include "runtime/fiber.hpp"
 
+#include <pthread.h>
+
 #include <boost/context/detail/exception.hpp>
 #include <boost/context/detail/fcontext.hpp>
 

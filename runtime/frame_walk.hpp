@@ -10,7 +10,8 @@ namespace lw::rt {
 // walk_frames() follows the frame-pointer chain starting at frame `fp` (a saved rbp), storing
 // return addresses in pcs[0..max). Stops when a frame leaves [lo, hi), goes downward, or is
 // misaligned. Returns how many were stored.
-inline int walk_frames(std::uintptr_t fp, std::uintptr_t lo, std::uintptr_t hi, std::uintptr_t* pcs,
+// Reads raw stack memory that sanitizers consider other frames' locals: not instrumented.
+__attribute__((no_sanitize("address", "thread"))) inline int walk_frames(std::uintptr_t fp, std::uintptr_t lo, std::uintptr_t hi, std::uintptr_t* pcs,
                        int max) noexcept {
   int n = 0;
   while (n < max && fp >= lo && fp + 16 <= hi && (fp & 7) == 0) {
@@ -23,6 +24,11 @@ inline int walk_frames(std::uintptr_t fp, std::uintptr_t lo, std::uintptr_t hi, 
     fp = next;
   }
   return n;
+}
+
+// load_word() reads one word of a (suspended) stack, outside sanitizer instrumentation.
+__attribute__((no_sanitize("address", "thread"))) inline std::uintptr_t load_word(std::uintptr_t at) noexcept {
+  return *reinterpret_cast<const std::uintptr_t*>(at);
 }
 
 }  // namespace lw::rt

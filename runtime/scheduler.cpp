@@ -180,24 +180,28 @@ void push(Runtime* rt, Task* t) noexcept {
   if (w != nullptr && w->rt == rt) push_local(w, t); else push_global(rt, t);
 }
 
-Task* pop_from(Worker* w, bool take_runnext) noexcept {
+// pop_from() takes a task from `w`: its run-next slot first when `own`, else its queue head; a
+// thief takes run-next only when `steal_runnext` (the slot is left to its worker for a while: the
+// task in it was just readied by the running task, which usually parks soon, so stealing it would
+// only bounce a ping-pong pair between cores, as Go's runqsteal avoids too).
+Task* pop_from(Worker* w, bool own, bool steal_runnext = false) noexcept {
   std::lock_guard<std::mutex> g(w->mu);
   Task* t = nullptr;
-  if (take_runnext && w->runnext) {
+  if (own && w->runnext) {
     t = w->runnext;
     w->runnext = nullptr;
   } else if (w->head) {
     t = w->head;
     w->head = t->run_next;
     if (!w->head) w->tail = nullptr;
-  } else if (w->runnext) {
+  } else if ((own || steal_runnext) && w->runnext) {
     t = w->runnext;
     w->runnext = nullptr;
   }
   return t;
 }
 
-Task* find_work(Worker* w) noexcept {
+Task* find_work(Worker* w, bool steal_runnext = false) noexcept {
   Runtime* rt = w->rt;
   Task* t = pop_from(w, true);
   if (!t) {
@@ -214,26 +218,32 @@ Task* find_work(Worker* w) noexcept {
     std::size_t start = static_cast<std::size_t>(w->rng >> 33) % n;
     for (std::size_t i = 0; i < n && !t; ++i) {
       Worker* v = rt->workers[(start + i) % n].get();
-      if (v != w) t = pop_from(v, false);
+      if (v != w) t = pop_from(v, false, steal_runnext);
     }
   }
   if (t) rt->queued.fetch_sub(1, std::memory_order_seq_cst);
   return t;
 }
 
-void idle(Worker* w) noexcept {
+// idle() returns a task stolen after spinning, or null after sleeping (or when told to stop).
+Task* idle(Worker* w) noexcept {
   Runtime* rt = w->rt;
-  // Spin briefly first: a task readied within microseconds (channel ping-pong across workers)
-  // is picked up without a futex round trip. Bounded, so an idle runtime does not burn CPU.
+  // Spin briefly first: a task readied within microseconds is picked up without a futex round
+  // trip. Bounded, so an idle runtime does not burn CPU. `queued` also counts run-next slots,
+  // which find_work() leaves alone: after the spin, take one of those before sleeping.
+  std::int64_t seen = rt->queued.load(std::memory_order_relaxed);
   for (int i = 0; i < 2000; ++i) {
-    if (rt->queued.load(std::memory_order_relaxed) > 0 || rt->workers_stop.load(std::memory_order_relaxed))
-      return;
+    std::int64_t q = rt->queued.load(std::memory_order_relaxed);
+    if (q > seen || rt->workers_stop.load(std::memory_order_relaxed)) return nullptr;
+    seen = q;
     cpu_relax();
   }
+  if (Task* t = find_work(w, true)) return t;
   std::unique_lock<std::mutex> lk(rt->sleep_mu);
   rt->sleepers.fetch_add(1, std::memory_order_seq_cst);
   if (rt->queued.load(std::memory_order_seq_cst) == 0 && !rt->workers_stop.load()) rt->sleep_cv.wait(lk);
   rt->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+  return nullptr;
 }
 
 void finish_task(Runtime* rt, Task* t) noexcept {
@@ -305,7 +315,7 @@ void worker_main(Worker* w) {
       continue;
     }
     if (rt->workers_stop.load()) break;
-    idle(w);
+    if (Task* stolen = idle(w)) run_task(w, stolen);
   }
   tls_worker = nullptr;
 }
@@ -594,8 +604,8 @@ std::vector<TaskInfo> registry_snapshot() {
         auto lo = reinterpret_cast<std::uintptr_t>(t->slot.lo);
         auto hi = reinterpret_cast<std::uintptr_t>(t->slot.hi);
         if (sp >= lo && sp + kSavedRipOffset + 8 <= hi) {
-          pcs[n++] = *reinterpret_cast<const std::uintptr_t*>(sp + kSavedRipOffset);
-          n += walk_frames(*reinterpret_cast<const std::uintptr_t*>(sp + kSavedRbpOffset), lo, hi, pcs + n, 63);
+          pcs[n++] = load_word(sp + kSavedRipOffset);
+          n += walk_frames(load_word(sp + kSavedRbpOffset), lo, hi, pcs + n, 63);
         }
       }
       if (info.state == TaskState::kWaiting) {

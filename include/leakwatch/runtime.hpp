@@ -92,9 +92,10 @@ inline constexpr TaskBody kTaskBody = {
 
 // go() starts `fn` as a new task and returns its id. The closure is stored on the task's stack,
 // so channel handles it holds belong to the new task (docs/runtime.md, "handle ownership").
-// Callable from a task or from a plain thread while run() is active.
+// Callable from a task or from a plain thread while run() is active. Always inlined, so the
+// creation stack recorded for the task starts in the function that calls go().
 template <class F>
-TaskId go(F&& fn) {
+[[gnu::always_inline]] inline TaskId go(F&& fn) {
   using Fn = std::decay_t<F>;
   Fn local(std::forward<F>(fn));
   return detail::spawn(nullptr, detail::kTaskBody<Fn>, &local);
@@ -102,7 +103,7 @@ TaskId go(F&& fn) {
 
 // go(labels, fn) is go(fn) with these labels added to (or replacing keys of) the inherited ones.
 template <class F>
-TaskId go(const Labels& labels, F&& fn) {
+[[gnu::always_inline]] inline TaskId go(const Labels& labels, F&& fn) {
   using Fn = std::decay_t<F>;
   Fn local(std::forward<F>(fn));
   return detail::spawn(&labels, detail::kTaskBody<Fn>, &local);

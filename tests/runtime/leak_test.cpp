@@ -3,7 +3,12 @@
 // goroutineleak view; no fixed twin may show there (no false positives).
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
 #include <chrono>
 #include <memory>
 #include <regex>
@@ -16,6 +21,7 @@
 #include "leakwatch/select.hpp"
 #include "leakwatch/sync.hpp"
 #include "leakwatch/task_info.hpp"
+#include "runtime/dump_signal.hpp"
 #include "tests/runtime/runtime_test_util.hpp"
 
 using namespace std::chrono_literals;
@@ -349,4 +355,34 @@ TEST_CASE("nil channel operations and empty selects are leaked at once") {
     CHECK(block_of(all, a).find("[chan receive (nil chan) (leaked)") != std::string::npos);
     CHECK(block_of(all, b).find("[select (no cases) (leaked)") != std::string::npos);
   });
+}
+
+namespace {
+// The dump signal's settings are read once, at the first run(): set them before any test runs.
+std::string dump_file_path() { return "/tmp/lw_runtime_test_dump_" + std::to_string(getpid()) + ".txt"; }
+const bool kDumpEnv = [] {
+  setenv("LEAKWATCH_DUMP_FILE", dump_file_path().c_str(), 1);
+  return true;
+}();
+}  // namespace
+
+TEST_CASE("SIGUSR1 writes the full dump to LEAKWATCH_DUMP_FILE without stopping the program") {
+  REQUIRE(kDumpEnv);
+  std::remove(dump_file_path().c_str());
+  lw::run([] {
+    lw::Chan<int> ch(0);
+    lw::TaskId id = lw::go([ch] { ch.recv(); });
+    REQUIRE(lwtest::wait_for_state(id, lw::TaskState::kWaiting));
+    unsigned long before = lw::rt::dump_requests();
+    REQUIRE(raise(SIGUSR1) == 0);
+    lwtest::wait_until([&] { return lw::rt::dump_requests() > before; });
+    std::ifstream in(dump_file_path());
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string block = block_of(text.str(), id);
+    CHECK(block.find("[chan receive") != std::string::npos);
+    CHECK(text.str().find("goroutine 1 [") != std::string::npos);
+    ch.send(1);  // the program kept running
+  });
+  std::remove(dump_file_path().c_str());
 }
