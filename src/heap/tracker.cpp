@@ -31,7 +31,7 @@ constinit BlockMap g_sampled_blocks{1u << 14};  // 64 shards x 16384 x 32 B = 32
 
 namespace {
 
-constexpr std::uint32_t kSiteCapacity = 1u << 14;    // 16384 sites, ~9 MiB of address space
+constexpr std::uint32_t kSiteCapacity = 1u << 14;    // 16384 sites x 832 B, 13 MiB of address space
 
 constinit std::atomic<std::int64_t> g_rate{kDefaultSampleRate};
 constinit StackTable g_sites{kSiteCapacity};
