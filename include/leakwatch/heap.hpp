@@ -49,8 +49,9 @@ MemStats read_mem_stats() noexcept;
 void set_heap_sample_rate(std::int64_t bytes) noexcept;
 std::int64_t heap_sample_rate() noexcept;
 
-// write_heap_profile() writes the heap profile (gzipped perftools.profiles.Profile, the format of
-// Go's /debug/pprof/heap, readable by `go tool pprof`) to `path`.
-Result<void> write_heap_profile(const std::string& path);
+// write_heap_profile() writes the heap profile to `path`: with debug 0 a gzipped
+// perftools.profiles.Profile (Go's /debug/pprof/heap, readable by `go tool pprof`), with debug 1
+// Go's legacy text (heap?debug=1: "heap profile: ..." records and the "# runtime.MemStats" block).
+Result<void> write_heap_profile(const std::string& path, int debug = 0);
 
 }  // namespace lw

@@ -19,7 +19,7 @@ namespace lw::heap {
 namespace {
 
 std::size_t slot_of(std::uintptr_t addr, std::uint32_t mask) noexcept {
-  return static_cast<std::size_t>(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+  return static_cast<std::size_t>(((addr >> 4) * 0xc2b2ae3d27d4eb4full) >> 32) & mask;
 }
 
 }  // namespace
@@ -66,7 +66,8 @@ bool BlockMap::insert(std::uintptr_t addr, const BlockRecord& rec, bool* had_old
   Shard& s = shards_[shard_index(addr)];
   lock(s);
   // Keep the load factor under 3/4; at the cap, refuse (lookups need empty slots to stop at).
-  if ((s.size + 1) * 4 > s.capacity * 3 && !grow(s)) {
+  const std::uint32_t size = s.size.load(std::memory_order_relaxed);
+  if ((size + 1) * 4 > s.capacity * 3 && !grow(s)) {
     unlock(s);
     return false;
   }
@@ -78,8 +79,7 @@ bool BlockMap::insert(std::uintptr_t addr, const BlockRecord& rec, bool* had_old
     *had_old = true;
     *replaced = BlockRecord{e[i].site, e[i].weight};
   } else {
-    ++s.size;
-    live_.fetch_add(1, std::memory_order_relaxed);
+    s.size.store(size + 1, std::memory_order_relaxed);
     filter_add(addr);
   }
   e[i] = Entry{addr, rec.site, rec.weight};
@@ -115,27 +115,29 @@ bool BlockMap::remove(std::uintptr_t addr, BlockRecord* out) noexcept {
     }
   }
   e[hole].addr = 0;
-  --s.size;
-  live_.fetch_sub(1, std::memory_order_relaxed);
+  s.size.store(s.size.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   filter_sub(addr);
   unlock(s);
   return true;
 }
 
-// Counters change under the shard lock, but two shards may share a counter: CAS loops.
+// Called under the lock of the block's shard, the only writer of this counter.
 void BlockMap::filter_add(std::uintptr_t addr) noexcept {
   std::atomic<std::uint8_t>& c = filter_[filter_index(addr)];
   std::uint8_t v = c.load(std::memory_order_relaxed);
-  while (v != kSticky && !c.compare_exchange_weak(v, static_cast<std::uint8_t>(v + 1), std::memory_order_relaxed)) {
-  }
+  if (v != kSticky) c.store(static_cast<std::uint8_t>(v + 1), std::memory_order_relaxed);
 }
 
 void BlockMap::filter_sub(std::uintptr_t addr) noexcept {
   std::atomic<std::uint8_t>& c = filter_[filter_index(addr)];
   std::uint8_t v = c.load(std::memory_order_relaxed);
-  while (v != kSticky && v != 0 &&
-         !c.compare_exchange_weak(v, static_cast<std::uint8_t>(v - 1), std::memory_order_relaxed)) {
-  }
+  if (v != kSticky && v != 0) c.store(static_cast<std::uint8_t>(v - 1), std::memory_order_relaxed);
+}
+
+std::uint64_t BlockMap::live() const noexcept {
+  std::uint64_t n = 0;
+  for (const Shard& s : shards_) n += s.size.load(std::memory_order_relaxed);
+  return n;
 }
 
 void BlockMap::reset_locks_after_fork() noexcept {

@@ -47,7 +47,7 @@ class BlockMap {
   // remove() takes addr out and returns its record; false when it is not recorded.
   bool remove(std::uintptr_t addr, BlockRecord* out) noexcept;
 
-  std::uint64_t live() const noexcept { return live_.load(std::memory_order_relaxed); }
+  std::uint64_t live() const noexcept;
   std::uint64_t mapped_bytes() const noexcept;
 
   // reset_locks_after_fork() releases every shard lock (the child has only the forking thread; a
@@ -62,21 +62,24 @@ class BlockMap {
   };
   struct alignas(64) Shard {
     std::atomic<bool> locked{false};
-    std::uint32_t size = 0;      // guarded by locked
+    std::atomic<std::uint32_t> size{0};  // written under locked; read racily by live()
     std::uint32_t capacity = 0;  // guarded by locked; 0 until the first insert
     Entry* entries = nullptr;    // guarded by locked
   };
   static constexpr std::size_t kFilterSize = std::size_t{1} << 14;
   static constexpr std::uint8_t kSticky = 255;
 
+  // A block's shard and filter counter both come from its page's hash, the shard from the top 6
+  // bits and the counter from the top 14: each counter belongs to one shard and changes only
+  // under that shard's lock (plain stores, no locked instructions).
+  static std::uint64_t page_hash(std::uintptr_t addr) noexcept { return (addr >> 12) * 0x9e3779b97f4a7c15ull; }
   static std::size_t filter_index(std::uintptr_t addr) noexcept {
-    std::uint64_t page = addr >> 12;
-    return static_cast<std::size_t>((page * 0x9e3779b97f4a7c15ull) >> 50);
+    return static_cast<std::size_t>(page_hash(addr) >> 50);
   }
   void filter_add(std::uintptr_t addr) noexcept;
   void filter_sub(std::uintptr_t addr) noexcept;
   static std::size_t shard_index(std::uintptr_t addr) noexcept {
-    return static_cast<std::size_t>(((addr >> 4) * 0xc2b2ae3d27d4eb4full) >> 58);
+    return static_cast<std::size_t>(page_hash(addr) >> 58);
   }
   void lock(Shard& s) noexcept;
   static void unlock(Shard& s) noexcept { s.locked.store(false, std::memory_order_release); }
@@ -85,7 +88,6 @@ class BlockMap {
   std::uint32_t shard_capacity_;
   Shard shards_[kShards];
   std::atomic<std::uint8_t> filter_[kFilterSize]{};
-  std::atomic<std::uint64_t> live_{0};
   std::atomic<std::uint64_t> mapped_{0};
 };
 

@@ -93,18 +93,32 @@ std::uint32_t StackTable::intern(const unwind::StackTrace& trace) noexcept {
   return kOverflowSite;
 }
 
+namespace {
+
+std::atomic<std::uint32_t> g_next_stripe{0};
+thread_local std::uint32_t tls_stripe __attribute__((tls_model("initial-exec"))) = 0;  // 0: unassigned
+
+std::uint32_t my_stripe(std::uint32_t stripes) noexcept {
+  if (tls_stripe == 0) tls_stripe = g_next_stripe.fetch_add(1, std::memory_order_relaxed) % stripes + 1;
+  return tls_stripe - 1;
+}
+
+}  // namespace
+
 void StackTable::add_alloc(std::uint32_t site, std::uint64_t units, std::uint64_t bytes) noexcept {
   Slot* slots = mapping_.load(std::memory_order_acquire);
   if (slots == nullptr) return;
-  slots[site].alloc_units.fetch_add(units, std::memory_order_relaxed);
-  slots[site].alloc_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  Stripe& st = slots[site].stripes[my_stripe(kStripes)];
+  st.alloc_units.fetch_add(units, std::memory_order_relaxed);
+  st.alloc_bytes.fetch_add(bytes, std::memory_order_relaxed);
 }
 
 void StackTable::add_free(std::uint32_t site, std::uint64_t units, std::uint64_t bytes) noexcept {
   Slot* slots = mapping_.load(std::memory_order_acquire);
   if (slots == nullptr) return;
-  slots[site].free_units.fetch_add(units, std::memory_order_relaxed);
-  slots[site].free_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  Stripe& st = slots[site].stripes[my_stripe(kStripes)];
+  st.free_units.fetch_add(units, std::memory_order_relaxed);
+  st.free_bytes.fetch_add(bytes, std::memory_order_relaxed);
 }
 
 SiteFigures StackTable::figures(std::uint32_t site) const noexcept {
@@ -112,11 +126,17 @@ SiteFigures StackTable::figures(std::uint32_t site) const noexcept {
   if (slots == nullptr) return {};
   const Slot& s = slots[site];
   SiteFigures f;
-  // Frees are read first, so a concurrent alloc+free never shows more freed than allocated.
-  f.free_units = s.free_units.load(std::memory_order_relaxed);
-  f.free_bytes = s.free_bytes.load(std::memory_order_relaxed);
-  f.alloc_units = s.alloc_units.load(std::memory_order_relaxed);
-  f.alloc_bytes = s.alloc_bytes.load(std::memory_order_relaxed);
+  // Frees are read first, so a concurrent alloc+free never shows more freed than allocated
+  // (a block freed on another thread than its allocation's may still be seen freed first
+  // across stripes; capture clamps in-use figures at zero).
+  for (const Stripe& st : s.stripes) {
+    f.free_units += st.free_units.load(std::memory_order_relaxed);
+    f.free_bytes += st.free_bytes.load(std::memory_order_relaxed);
+  }
+  for (const Stripe& st : s.stripes) {
+    f.alloc_units += st.alloc_units.load(std::memory_order_relaxed);
+    f.alloc_bytes += st.alloc_bytes.load(std::memory_order_relaxed);
+  }
   return f;
 }
 

@@ -31,7 +31,7 @@ constinit BlockMap g_sampled_blocks{1u << 14};  // 64 shards x 16384 x 32 B = 32
 
 namespace {
 
-constexpr std::uint32_t kSiteCapacity = 1u << 14;    // 16384 sites, ~9 MiB of address space
+constexpr std::uint32_t kSiteCapacity = 1u << 14;    // 16384 sites x 832 B, 13 MiB of address space
 
 constinit std::atomic<std::int64_t> g_rate{kDefaultSampleRate};
 constinit StackTable g_sites{kSiteCapacity};
@@ -68,11 +68,15 @@ void seed(ThreadState& t, std::uint64_t s) noexcept {
 }
 
 // The figures one sample stands for; computed the same way at allocation and at free.
+// Weight 1 (rate 1, or blocks far above the rate) skips the floating point; otherwise round to
+// nearest (weights are positive; no libm call on the hook path).
 std::uint64_t units_of(float w) noexcept {
-  return static_cast<std::uint64_t>(std::llround(static_cast<double>(w) * kObjectUnit));
+  if (w == 1.0f) return kObjectUnit;
+  return static_cast<std::uint64_t>(static_cast<double>(w) * kObjectUnit + 0.5);
 }
 std::uint64_t bytes_of(float w, std::size_t usable) noexcept {
-  return static_cast<std::uint64_t>(std::llround(static_cast<double>(w) * static_cast<double>(usable)));
+  if (w == 1.0f) return usable;
+  return static_cast<std::uint64_t>(static_cast<double>(w) * static_cast<double>(usable) + 0.5);
 }
 
 }  // namespace

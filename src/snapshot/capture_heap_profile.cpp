@@ -4,7 +4,7 @@
 //
 // The signal path: LEAKWATCH_HEAP_PROFILE_SIGNAL (a number or a name such as SIGUSR2) and
 // LEAKWATCH_HEAP_PROFILE_FILE (a path; "%p" becomes the pid and "%n" a sequence number) are read
-// once at start-up. The handler only writes one byte to a pipe (async-signal-safe); a thread
+// once at start-up (LEAKWATCH_HEAP_PROFILE_DEBUG=1 writes Go's legacy text instead). The handler only writes one byte to a pipe (async-signal-safe); a thread
 // started at start-up reads the pipe and does the work (capture, symbolization, protobuf, gzip all
 // allocate and take locks, so none of it may run in the handler). Rejected: capturing in the
 // handler (deadlocks when the signal lands inside malloc or the symbolizer), and sigwait on a
@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,7 @@
 #include "src/base/parse.hpp"
 #include "src/heap/hook_guard.hpp"
 #include "src/profile/gzip.hpp"
+#include "src/profile/heap_text.hpp"
 #include "src/profile/pprof_builder.hpp"
 #include "src/snapshot/capture.hpp"
 
@@ -56,6 +58,7 @@ Result<void> write_file_atomically(const std::string& path, std::string_view dat
 }
 
 int g_pipe[2] = {-1, -1};
+int g_debug = 0;  // LEAKWATCH_HEAP_PROFILE_DEBUG; written once at start-up
 std::string* g_path_pattern = nullptr;  // written once at start-up, before the thread starts
 
 void on_signal(int) {
@@ -94,7 +97,7 @@ void* profile_thread(void*) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return nullptr;
     std::string path = expand(*g_path_pattern, seq++);
-    Result<void> r = write_heap_profile(path);
+    Result<void> r = write_heap_profile(path, g_debug);
     if (r)
       base::log_write("heap profile written to %s", path.c_str());
     else
@@ -127,6 +130,8 @@ __attribute__((constructor(110))) void heap_profile_signal_start() {
     base::log_write("LEAKWATCH_HEAP_PROFILE_SIGNAL=%s is not a signal; heap profiles on signal are off", sig_env);
     return;
   }
+  if (const char* d = std::getenv("LEAKWATCH_HEAP_PROFILE_DEBUG"))
+    if (auto v = base::parse_int64(d); v && *v > 0) g_debug = 1;
   const char* file = std::getenv("LEAKWATCH_HEAP_PROFILE_FILE");
   g_path_pattern = new std::string(file != nullptr && *file != '\0' ? file : "leakwatch-heap.%p.%n.pb.gz");
   if (pipe2(g_pipe, O_CLOEXEC) != 0) {
@@ -150,11 +155,16 @@ __attribute__((constructor(110))) void heap_profile_signal_start() {
 
 }  // namespace
 
-Result<void> write_heap_profile(const std::string& path) {
+Result<void> write_heap_profile(const std::string& path, int debug) {
   heap::UntrackedScope untracked;
   snapshot::CaptureOptions options;
   options.tasks = false;
   snapshot::Snapshot s = snapshot::capture_snapshot(options);
+  if (debug > 0) {
+    std::ostringstream text;
+    profile::write_heap_text(text, s);
+    return write_file_atomically(path, text.str());
+  }
   std::string pb = profile::heap_pprof(s, profile::HeapView::kInuse);
   return write_file_atomically(path, profile::gzip(pb));
 }

@@ -110,6 +110,25 @@ TEST_CASE("allocations made inside libstdc++ and libc keep the user's function i
   lw::set_heap_sample_rate(524288);
 }
 
+TEST_CASE("MemStats count exactly the usable size of every block, small to large") {
+  std::vector<std::size_t> sizes;
+  for (std::size_t n = 1; n < (std::size_t{1} << 21); n += (n < 4096 ? 1 : n / 5 + 1)) sizes.push_back(n);
+  int wrong = 0;
+  for (std::size_t n : sizes) {
+    lw::MemStats before = lw::read_mem_stats();
+    void* p = std::malloc(n);
+    lw::MemStats after = lw::read_mem_stats();
+    if (after.heap_alloc - before.heap_alloc != malloc_usable_size(p)) ++wrong;
+    char* q = new char[n];
+    lw::MemStats after_new = lw::read_mem_stats();
+    if (after_new.heap_alloc - after.heap_alloc != malloc_usable_size(q)) ++wrong;
+    delete[] q;
+    std::free(p);
+    if (lw::read_mem_stats().heap_alloc != before.heap_alloc) ++wrong;
+  }
+  CHECK(wrong == 0);
+}
+
 TEST_CASE("edge cases of the malloc family") {
   std::free(nullptr);
   void* p = std::malloc(100);

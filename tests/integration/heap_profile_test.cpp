@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <sstream>
 #include <string>
 
 #include "tests/integration/run_command.hpp"
@@ -89,6 +90,31 @@ TEST_CASE("linked: exactly N blocks of S bytes at the function at rate 1; MemSta
   CHECK(field(r.output, "frees_delta") == n);
   CHECK(field(r.output, "objects_consistent") == 1);
   check_exact(dir + "/p", n, size);
+  // The legacy debug=1 text says the same, and pprof's legacy parser reads it.
+  std::string text = lw::test::run_command("cat " + dir + "/p.1.txt").output;
+  CHECK(text.rfind("heap profile: ", 0) == 0);
+  CHECK(text.find("# runtime.MemStats") != std::string::npos);
+  long long objects = 0, bytes = 0;
+  std::istringstream lines(text);
+  std::string line, record;
+  bool first_frame = false;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line[0] != '#') {
+      record = line;
+      first_frame = true;
+    } else if (first_frame && line.rfind("#\t", 0) == 0) {
+      first_frame = false;
+      if (line.find(kRetain) == std::string::npos) continue;
+      objects += std::stoll(record);
+      bytes += std::stoll(record.substr(record.find(':') + 1));
+    }
+  }
+  CHECK(objects == 2 * n);
+  CHECK(bytes == 2 * n * size);
+  CommandResult legacy = pprof_raw(dir + "/p.1.txt");
+  INFO(legacy.output);
+  CHECK(legacy.exit_code == 0);
+  CHECK(legacy.output.find("inuse_space/bytes") != std::string::npos);
 }
 
 TEST_CASE("LD_PRELOAD into an unmodified program, profile on a signal: the same answer") {
