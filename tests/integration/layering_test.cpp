@@ -16,7 +16,7 @@ namespace {
 // module_of() names the module a project path belongs to ("" if none of ours).
 std::string module_of(const std::string& path) {
   static const std::regex kSnapshotModel(R"(^src/snapshot/(model|stack_interner)\.)");
-  static const std::regex kSnapshotCapture(R"(^src/snapshot/capture)");
+  static const std::regex kSnapshotCapture(R"(^src/snapshot/(capture|task_dump))");
   if (std::regex_search(path, kSnapshotModel)) return "snapshot_model";
   if (std::regex_search(path, kSnapshotCapture)) return "capture";
   if (path.rfind("runtime/", 0) == 0) return "runtime";

@@ -1,0 +1,799 @@
+// scheduler.cpp: workers, run queues, parking, timers, the poller, spawn/exit and run().
+//
+// Design. Each worker thread owns a FIFO run queue plus a "run next" slot (a task readied by the
+// running task runs next on the same worker, as in Go, which keeps channel ping-pong on one core);
+// idle workers steal from the others, spin briefly, then sleep on a condition variable. Tasks
+// readied from outside a worker (the poller, plain threads) go to a global queue. A worker only
+// switches between its own stack and a task's stack (never task to task), so the code that runs
+// "after a task switched away" (requeue, recycle the stack) runs on the worker with the task's
+// context fully saved.
+//
+// Parking is lock-free between waiter and waker: a waiter resets its Parker (claimed = false,
+// park_state = kParking) before enqueueing it anywhere; a waker must win claim() and then calls
+// wake(), which either finds the task parked (requeues it) or still parking (marks it woken early;
+// the worker requeues it after the switch). Rejected: holding the primitive's lock across the
+// switch and releasing it from the worker (Go's parkunlock): it serializes the primitive with the
+// scheduler and does not cover timers and the poller, which hold no primitive lock.
+//
+// Timers and fd readiness are handled by one poller thread blocked in epoll_wait with the next
+// timer's deadline as timeout, so idle workers never spin and no worker blocks in epoll.
+// Rejected: polling from idle workers (Go's netpoll in findrunnable): simpler to get right with one
+// thread, at the cost of one extra thread hop for timer and I/O wake-ups.
+//
+// Shutdown: when main returns, every remaining task is woken with kFiredCancel at its blocking
+// point and unwinds (TaskCancelled), so destructors run and no memory is left behind.
+#include "runtime/scheduler.hpp"
+
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "runtime/dump_signal.hpp"
+#include "runtime/frame_walk.hpp"
+#include "runtime/sync_internal.hpp"
+#include "runtime/task_cancelled.hpp"
+#include "src/base/check.hpp"
+#include "src/base/clock.hpp"
+#include "src/base/current_task.hpp"
+#include "src/base/log.hpp"
+
+namespace lw::rt {
+
+struct Worker;
+
+class Runtime {
+ public:
+  explicit Runtime(const RuntimeOptions& o) : opt(o), pool(o.stack_size) {}
+
+  RuntimeOptions opt;
+  StackPool pool;
+  std::vector<std::unique_ptr<Worker>> workers;
+
+  std::mutex gq_mu;
+  Task* gq_head = nullptr;  // Guarded by gq_mu.
+  Task* gq_tail = nullptr;  // Guarded by gq_mu.
+  std::atomic<std::int64_t> queued{0};  // tasks on any run queue
+
+  std::mutex sleep_mu;
+  std::condition_variable sleep_cv;
+  std::atomic<int> sleepers{0};
+  std::atomic<bool> workers_stop{false};
+
+  std::mutex reg_mu;
+  std::condition_variable reg_cv;
+  Task* reg_head = nullptr;   // Guarded by reg_mu.
+  std::size_t live = 0;       // Guarded by reg_mu.
+  bool main_done = false;     // Guarded by reg_mu.
+  bool main_failed = false;   // Guarded by reg_mu.
+  std::atomic<std::uint64_t> next_id{1};
+  std::atomic<bool> stopping{false};
+
+  // Timers: deadline -> entry living on the waiter's stack. Guarded by timer_mu.
+  struct TimerEntry {
+    Parker* parker;
+    bool armed;
+    std::multimap<std::int64_t, TimerEntry*>::iterator it;
+  };
+  std::mutex timer_mu;
+  std::multimap<std::int64_t, TimerEntry*> timers;
+
+  // Poller.
+  int epfd = -1;
+  int evfd = -1;
+  std::thread poller;
+  std::atomic<bool> poller_stop{false};
+  std::mutex fd_mu;
+  std::unordered_map<int, Parker*> fd_waiters;  // Guarded by fd_mu.
+};
+
+struct Worker {
+  Runtime* rt = nullptr;
+  int index = 0;
+  std::thread thread;
+  FiberContext ctx;
+  std::mutex mu;
+  Task* head = nullptr;     // Guarded by mu.
+  Task* tail = nullptr;     // Guarded by mu.
+  Task* runnext = nullptr;  // Guarded by mu.
+  std::uint64_t rng = 0;    // Owned by the worker thread.
+};
+
+namespace {
+
+std::atomic<Runtime*> g_rt{nullptr};
+std::mutex g_run_mu;
+std::atomic<std::uint64_t> g_leaked_total{0};
+
+thread_local Worker* tls_worker __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local Task* tls_task __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local Parker tls_thread_parker;
+
+inline void cpu_relax() noexcept { __builtin_ia32_pause(); }
+
+Task* task_at_slot(const StackSlot& s) noexcept {
+  auto top = reinterpret_cast<std::uintptr_t>(s.hi) - sizeof(Task);
+  return reinterpret_cast<Task*>(top & ~std::uintptr_t{63});
+}
+
+void futex_wake(std::atomic<std::uint32_t>* w) noexcept {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(w), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+void futex_wait(std::atomic<std::uint32_t>* w, std::int64_t rel_ns) noexcept {
+  timespec ts{rel_ns / base::kNanosPerSecond, rel_ns % base::kNanosPerSecond};
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(w), FUTEX_WAIT_PRIVATE, 0,
+          rel_ns >= 0 ? &ts : nullptr, nullptr, 0);
+}
+
+void notify_sleeper(Runtime* rt) noexcept {
+  if (rt->sleepers.load(std::memory_order_seq_cst) > 0) {
+    { std::lock_guard<std::mutex> g(rt->sleep_mu); }
+    rt->sleep_cv.notify_one();
+  }
+}
+
+void push_global(Runtime* rt, Task* t) noexcept {
+  t->state.store(static_cast<std::uint8_t>(TaskState::kRunnable), std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> g(rt->gq_mu);
+    t->run_next = nullptr;
+    if (rt->gq_tail) rt->gq_tail->run_next = t; else rt->gq_head = t;
+    rt->gq_tail = t;
+  }
+  rt->queued.fetch_add(1, std::memory_order_seq_cst);
+  notify_sleeper(rt);
+}
+
+// push_local() puts `t` in the calling worker's run-next slot; the previous occupant goes to the
+// tail of the worker's queue.
+void push_local(Worker* w, Task* t) noexcept {
+  t->state.store(static_cast<std::uint8_t>(TaskState::kRunnable), std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> g(w->mu);
+    Task* old = w->runnext;
+    w->runnext = t;
+    if (old) {
+      old->run_next = nullptr;
+      if (w->tail) w->tail->run_next = old; else w->head = old;
+      w->tail = old;
+    }
+  }
+  w->rt->queued.fetch_add(1, std::memory_order_seq_cst);
+  notify_sleeper(w->rt);
+}
+
+void push(Runtime* rt, Task* t) noexcept {
+  Worker* w = tls_worker;
+  if (w != nullptr && w->rt == rt) push_local(w, t); else push_global(rt, t);
+}
+
+Task* pop_from(Worker* w, bool take_runnext) noexcept {
+  std::lock_guard<std::mutex> g(w->mu);
+  Task* t = nullptr;
+  if (take_runnext && w->runnext) {
+    t = w->runnext;
+    w->runnext = nullptr;
+  } else if (w->head) {
+    t = w->head;
+    w->head = t->run_next;
+    if (!w->head) w->tail = nullptr;
+  } else if (w->runnext) {
+    t = w->runnext;
+    w->runnext = nullptr;
+  }
+  return t;
+}
+
+Task* find_work(Worker* w) noexcept {
+  Runtime* rt = w->rt;
+  Task* t = pop_from(w, true);
+  if (!t) {
+    std::lock_guard<std::mutex> g(rt->gq_mu);
+    if (rt->gq_head) {
+      t = rt->gq_head;
+      rt->gq_head = t->run_next;
+      if (!rt->gq_head) rt->gq_tail = nullptr;
+    }
+  }
+  if (!t) {
+    std::size_t n = rt->workers.size();
+    w->rng = w->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    std::size_t start = static_cast<std::size_t>(w->rng >> 33) % n;
+    for (std::size_t i = 0; i < n && !t; ++i) {
+      Worker* v = rt->workers[(start + i) % n].get();
+      if (v != w) t = pop_from(v, false);
+    }
+  }
+  if (t) rt->queued.fetch_sub(1, std::memory_order_seq_cst);
+  return t;
+}
+
+void idle(Worker* w) noexcept {
+  Runtime* rt = w->rt;
+  // Spin briefly first: a task readied within microseconds (channel ping-pong across workers)
+  // is picked up without a futex round trip. Bounded, so an idle runtime does not burn CPU.
+  for (int i = 0; i < 2000; ++i) {
+    if (rt->queued.load(std::memory_order_relaxed) > 0 || rt->workers_stop.load(std::memory_order_relaxed))
+      return;
+    cpu_relax();
+  }
+  std::unique_lock<std::mutex> lk(rt->sleep_mu);
+  rt->sleepers.fetch_add(1, std::memory_order_seq_cst);
+  if (rt->queued.load(std::memory_order_seq_cst) == 0 && !rt->workers_stop.load()) rt->sleep_cv.wait(lk);
+  rt->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+}
+
+void finish_task(Runtime* rt, Task* t) noexcept {
+  bool last = false;
+  {
+    std::lock_guard<std::mutex> g(rt->reg_mu);
+    if (t->reg_prev) t->reg_prev->reg_next = t->reg_next; else rt->reg_head = t->reg_next;
+    if (t->reg_next) t->reg_next->reg_prev = t->reg_prev;
+    --rt->live;
+    if (t->id == 1) rt->main_done = true;
+    last = rt->live == 0 || t->id == 1;
+  }
+  if (last) rt->reg_cv.notify_all();
+  t->state.store(static_cast<std::uint8_t>(TaskState::kDead), std::memory_order_relaxed);
+  fiber_release(&t->fiber);
+  StackSlot slot = t->slot;
+  t->~Task();
+  rt->pool.release(slot);
+}
+
+void run_task(Worker* w, Task* t) noexcept {
+  while (t->ctx_busy.exchange(true, std::memory_order_acquire)) cpu_relax();
+  t->state.store(static_cast<std::uint8_t>(TaskState::kRunning), std::memory_order_relaxed);
+  t->switches.fetch_add(1, std::memory_order_relaxed);
+  t->fiber_owner = w;
+  tls_task = t;
+  base::set_current_task_id(t->id);
+  fiber_switch(&w->ctx, &t->fiber);
+  tls_task = nullptr;
+  base::set_current_task_id(0);
+  if (!StackPool::canary_intact(t->slot)) {
+    base::log_write("stack overflow in task %llu (stack of %zu bytes): aborting",
+                    static_cast<unsigned long long>(t->id), w->rt->opt.stack_size);
+    base::fatal("task stack overflow", __FILE__, __LINE__);
+  }
+  AfterSwitch after = t->after;
+  t->ctx_busy.store(false, std::memory_order_release);
+  switch (after) {
+    case AfterSwitch::kYield:
+      push_global(w->rt, t);
+      break;
+    case AfterSwitch::kPark: {
+      ParkState expected = ParkState::kParking;
+      if (!t->park_state.compare_exchange_strong(expected, ParkState::kParked, std::memory_order_acq_rel)) {
+        // Woken while it was still switching out.
+        t->park_state.store(ParkState::kRunning, std::memory_order_relaxed);
+        push_local(w, t);
+      }
+      break;
+    }
+    case AfterSwitch::kExit:
+      finish_task(w->rt, t);
+      break;
+  }
+}
+
+void worker_main(Worker* w) {
+  char name[16];
+  std::snprintf(name, sizeof name, "lw-worker-%d", w->index);
+  pthread_setname_np(pthread_self(), name);
+  tls_worker = w;
+  fiber_init_thread(&w->ctx);
+  w->rng = static_cast<std::uint64_t>(w->index) * 0x9E3779B97F4A7C15ULL + 1;
+  Runtime* rt = w->rt;
+  for (;;) {
+    Task* t = find_work(w);
+    if (t) {
+      run_task(w, t);
+      continue;
+    }
+    if (rt->workers_stop.load()) break;
+    idle(w);
+  }
+  tls_worker = nullptr;
+}
+
+void kick_poller(Runtime* rt) noexcept {
+  std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(rt->evfd, &one, sizeof one);
+}
+
+void poller_main(Runtime* rt) {
+  pthread_setname_np(pthread_self(), "lw-netpoll");
+  epoll_event evs[64];
+  while (!rt->poller_stop.load()) {
+    int timeout_ms = -1;
+    {
+      std::lock_guard<std::mutex> g(rt->timer_mu);
+      if (!rt->timers.empty()) {
+        std::int64_t d = rt->timers.begin()->first - base::now_ns();
+        timeout_ms = d <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>((d + 999'999) / 1'000'000, 1'000'000));
+      }
+    }
+    int n = epoll_wait(rt->epfd, evs, 64, timeout_ms);
+    for (int i = 0; i < n; ++i) {
+      int fd = evs[i].data.fd;
+      if (fd == rt->evfd) {
+        std::uint64_t v;
+        [[maybe_unused]] ssize_t r = ::read(rt->evfd, &v, sizeof v);
+        continue;
+      }
+      std::lock_guard<std::mutex> g(rt->fd_mu);
+      auto it = rt->fd_waiters.find(fd);
+      if (it != rt->fd_waiters.end()) {
+        Parker* p = it->second;
+        rt->fd_waiters.erase(it);
+        if (claim(p)) wake(p, 0);
+      }
+    }
+    std::int64_t now = base::now_ns();
+    std::lock_guard<std::mutex> g(rt->timer_mu);
+    while (!rt->timers.empty() && rt->timers.begin()->first <= now) {
+      Runtime::TimerEntry* e = rt->timers.begin()->second;
+      rt->timers.erase(rt->timers.begin());
+      e->armed = false;
+      if (claim(e->parker)) wake(e->parker, kFiredTimeout);
+    }
+  }
+}
+
+// Copies the labels of the parent, then applies `extra` (a key given again replaces the old value).
+std::shared_ptr<const Labels> merge_labels(const std::shared_ptr<const Labels>& parent, const Labels* extra) {
+  if (extra == nullptr || extra->empty()) return parent;
+  auto out = std::make_shared<Labels>(parent ? *parent : Labels{});
+  for (const auto& kv : *extra) {
+    auto it = std::find_if(out->begin(), out->end(), [&](const auto& x) { return x.first == kv.first; });
+    if (it != out->end()) it->second = kv.second; else out->push_back(kv);
+  }
+  std::sort(out->begin(), out->end());
+  return out;
+}
+
+[[noreturn]] void task_entry(void* arg) {
+  Task* t = static_cast<Task*>(arg);
+  char what[256] = {};
+  bool cancelled = false;
+  bool ok = run_guarded(t->body->invoke, t->closure, what, sizeof what, &cancelled);
+  t->body->destroy(t->closure);
+  if (!ok) {
+    base::log_write("task %llu ended with an uncaught exception: %s",
+                    static_cast<unsigned long long>(t->id), what);
+    if (t->id == 1) {
+      std::lock_guard<std::mutex> g(t->rt->reg_mu);
+      t->rt->main_failed = true;
+    }
+  }
+  release_held_mutexes(t);
+  t->after = AfterSwitch::kExit;
+  fiber_exit(&t->fiber, &t->fiber_owner->ctx);
+}
+
+}  // namespace
+
+Task* current_task_ptr() noexcept {
+  Task* t;
+  // Read the thread pointer afresh: a task may resume on another thread, and the compiler may
+  // otherwise reuse a TLS address computed before a switch.
+  asm volatile("" ::: "memory");
+  t = tls_task;
+  return t;
+}
+
+Parker* current_parker() noexcept {
+  Task* t = current_task_ptr();
+  return t ? &t->parker : &tls_thread_parker;
+}
+
+void begin_wait(Parker* p) noexcept {
+  p->fired.store(-1, std::memory_order_relaxed);
+  p->thread_flag.store(0, std::memory_order_relaxed);
+  if (p->task) p->task->park_state.store(ParkState::kParking, std::memory_order_relaxed);
+  p->claimed.store(false, std::memory_order_release);
+}
+
+void wake(Parker* p, int fired) noexcept {
+  p->fired.store(fired, std::memory_order_relaxed);
+  Task* t = p->task;
+  if (t == nullptr) {
+    p->thread_flag.store(1, std::memory_order_release);
+    futex_wake(&p->thread_flag);
+    return;
+  }
+  for (;;) {
+    ParkState s = t->park_state.load(std::memory_order_acquire);
+    if (s == ParkState::kParking) {
+      if (t->park_state.compare_exchange_weak(s, ParkState::kWokenEarly, std::memory_order_acq_rel)) return;
+    } else if (s == ParkState::kParked) {
+      if (t->park_state.compare_exchange_weak(s, ParkState::kRunning, std::memory_order_acq_rel)) {
+        push(t->rt, t);
+        return;
+      }
+    } else {
+      LW_CHECK(false, "wake() of a task that is not waiting");
+    }
+  }
+}
+
+int wait(Parker* p, WaitReason reason, const void* object, std::int64_t deadline_ns) noexcept {
+  Task* t = p->task;
+  Runtime* rt = t ? t->rt : g_rt.load(std::memory_order_acquire);
+  Runtime::TimerEntry timer{p, false, {}};
+  if (deadline_ns >= 0 && rt != nullptr) {
+    std::lock_guard<std::mutex> g(rt->timer_mu);
+    timer.armed = true;
+    timer.it = rt->timers.emplace(deadline_ns, &timer);
+    if (timer.it == rt->timers.begin()) kick_poller(rt);
+  }
+  if (t == nullptr) {
+    // A plain thread: futex on its flag.
+    while (p->thread_flag.load(std::memory_order_acquire) == 0) {
+      std::int64_t rel = -1;
+      if (deadline_ns >= 0 && rt == nullptr) {
+        rel = deadline_ns - base::now_ns();
+        if (rel <= 0) {
+          if (claim(p)) {
+            p->fired.store(kFiredTimeout, std::memory_order_relaxed);
+            break;
+          }
+          rel = 1'000'000;
+        }
+      }
+      futex_wait(&p->thread_flag, rel);
+    }
+  } else {
+    if (t->cancel.load(std::memory_order_acquire) && claim(p)) {
+      p->fired.store(kFiredCancel, std::memory_order_relaxed);
+      t->park_state.store(ParkState::kWokenEarly, std::memory_order_release);
+    }
+    t->wait_reason.store(reason, std::memory_order_relaxed);
+    t->wait_object.store(reinterpret_cast<std::uint64_t>(object), std::memory_order_relaxed);
+    t->wait_since.store(base::wall_now_ns(), std::memory_order_relaxed);
+    if (t->park_state.load(std::memory_order_acquire) == ParkState::kWokenEarly) {
+      t->park_state.store(ParkState::kRunning, std::memory_order_relaxed);
+    } else {
+      t->state.store(static_cast<std::uint8_t>(TaskState::kWaiting), std::memory_order_relaxed);
+      t->after = AfterSwitch::kPark;
+      fiber_switch(&t->fiber, &t->fiber_owner->ctx);
+    }
+    t->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
+    t->wait_object.store(0, std::memory_order_relaxed);
+    t->wait_since.store(0, std::memory_order_relaxed);
+  }
+  if (timer.armed || deadline_ns >= 0) {
+    if (rt != nullptr) {
+      std::lock_guard<std::mutex> g(rt->timer_mu);
+      if (timer.armed) rt->timers.erase(timer.it);
+      timer.armed = false;
+    }
+  }
+  return p->fired.load(std::memory_order_relaxed);
+}
+
+void publish_blocked(Task* t, void* const* chans, int n) noexcept {
+  if (t == nullptr) return;
+  int k = n > kMaxProofChans ? 0 : n;
+  for (int i = 0; i < k; ++i) t->wait_chans[i].store(chans[i], std::memory_order_relaxed);
+  t->n_wait_chans.store(static_cast<std::uint8_t>(k), std::memory_order_relaxed);
+  t->block_seq.fetch_add(1, std::memory_order_seq_cst);  // now odd
+}
+
+void clear_blocked(Task* t) noexcept {
+  if (t == nullptr) return;
+  unpublish_blocked(t);  // usually done already by the waker's claim()
+}
+
+Task* owner_of(const void* addr) noexcept {
+  Task* cur = current_task_ptr();
+  auto a = reinterpret_cast<const char*>(addr);
+  if (cur && a >= cur->slot.lo && a < cur->slot.hi) return cur;
+  Runtime* rt = g_rt.load(std::memory_order_acquire);
+  if (rt == nullptr) return nullptr;
+  StackSlot s;
+  if (!rt->pool.slot_of(addr, &s)) return nullptr;
+  return task_at_slot(s);
+}
+
+bool runtime_active() noexcept { return g_rt.load(std::memory_order_acquire) != nullptr; }
+bool stopping() noexcept {
+  Runtime* rt = g_rt.load(std::memory_order_acquire);
+  return rt == nullptr || rt->stopping.load(std::memory_order_acquire);
+}
+
+void kick_timers() noexcept {
+  if (Runtime* rt = g_rt.load(std::memory_order_acquire)) kick_poller(rt);
+}
+
+Result<void> wait_fd(int fd, bool writable) {
+  Task* t = current_task_ptr();
+  if (t == nullptr) return make_error("lw::wait_readable/wait_writable: not called from a task");
+  Runtime* rt = t->rt;
+  Parker* p = &t->parker;
+  begin_wait(p);
+  {
+    std::lock_guard<std::mutex> g(rt->fd_mu);
+    if (!rt->fd_waiters.emplace(fd, p).second)
+      return make_error("fd " + std::to_string(fd) + " already has a waiting task");
+    epoll_event ev{};
+    ev.events = (writable ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT;
+    ev.data.fd = fd;
+    if (epoll_ctl(rt->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 &&
+        (errno != ENOENT || epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)) {
+      int err = errno;
+      rt->fd_waiters.erase(fd);
+      return make_error("cannot poll fd " + std::to_string(fd) + ": " + std::strerror(err));
+    }
+  }
+  int fired = wait(p, WaitReason::kIOWait, reinterpret_cast<const void*>(static_cast<std::uintptr_t>(fd)), -1);
+  if (fired == kFiredCancel) {
+    std::lock_guard<std::mutex> g(rt->fd_mu);
+    auto it = rt->fd_waiters.find(fd);
+    if (it != rt->fd_waiters.end() && it->second == p) rt->fd_waiters.erase(it);
+    epoll_ctl(rt->epfd, EPOLL_CTL_DEL, fd, nullptr);
+    throw TaskCancelled{};
+  }
+  return {};
+}
+
+std::vector<TaskInfo> registry_snapshot() {
+  std::vector<TaskInfo> out;
+  Runtime* rt = g_rt.load(std::memory_order_acquire);
+  if (rt == nullptr) return out;
+  Task* self = current_task_ptr();
+  std::lock_guard<std::mutex> g(rt->reg_mu);
+  out.reserve(rt->live);
+  for (Task* t = rt->reg_head; t; t = t->reg_next) {
+    TaskInfo info;
+    info.id = TaskId{t->id};
+    info.parent = TaskId{t->parent_id};
+    info.switch_count = t->switches.load(std::memory_order_relaxed);
+    info.create_stack.assign(t->create_pcs, t->create_pcs + t->create_depth);
+    if (t->labels) info.labels = *t->labels;
+    if (t->leaked.load(std::memory_order_acquire)) {
+      info.leaked = true;
+      const char* r = t->leak_reason.load(std::memory_order_relaxed);
+      char buf[160];
+      std::snprintf(buf, sizeof buf, r ? r : "", static_cast<unsigned long long>(t->leak_detail.load()));
+      info.leak_reason = buf;
+    }
+    std::uintptr_t pcs[64];
+    int n = 0;
+    if (t == self) {
+      // The caller's own stack: a frame-pointer walk bounded by its slot. Rejected: libunwind
+      // here (its per-thread cache on worker threads trips TSan at thread exit, and it is slower).
+      n = walk_frames(reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)),
+                      reinterpret_cast<std::uintptr_t>(t->slot.lo), reinterpret_cast<std::uintptr_t>(t->slot.hi),
+                      pcs, 64);
+      info.stack.assign(pcs, pcs + n);
+      info.state = TaskState::kRunning;
+    } else if (!t->ctx_busy.exchange(true, std::memory_order_acquire)) {
+      // Not running anywhere: its saved context and stack are stable while we hold ctx_busy.
+      info.state = static_cast<TaskState>(t->state.load(std::memory_order_relaxed));
+      if (info.state == TaskState::kRunning) info.state = TaskState::kRunnable;
+      if (t->switches.load(std::memory_order_relaxed) == 0) {
+        // Never ran: show its entry point, as Go shows a new goroutine's function.
+        pcs[n++] = reinterpret_cast<std::uintptr_t>(t->body->invoke) + 1;
+      } else {
+        auto sp = reinterpret_cast<std::uintptr_t>(t->fiber.sp);
+        auto lo = reinterpret_cast<std::uintptr_t>(t->slot.lo);
+        auto hi = reinterpret_cast<std::uintptr_t>(t->slot.hi);
+        if (sp >= lo && sp + kSavedRipOffset + 8 <= hi) {
+          pcs[n++] = *reinterpret_cast<const std::uintptr_t*>(sp + kSavedRipOffset);
+          n += walk_frames(*reinterpret_cast<const std::uintptr_t*>(sp + kSavedRbpOffset), lo, hi, pcs + n, 63);
+        }
+      }
+      if (info.state == TaskState::kWaiting) {
+        info.wait_reason = std::string(to_string(t->wait_reason.load(std::memory_order_relaxed)));
+        info.wait_since_unix_ns = t->wait_since.load(std::memory_order_relaxed);
+        info.wait_object = t->wait_object.load(std::memory_order_relaxed);
+      }
+      t->ctx_busy.store(false, std::memory_order_release);
+      info.stack.assign(pcs, pcs + n);
+    } else {
+      info.state = TaskState::kRunning;
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+StackStats stack_stats() noexcept {
+  StackStats s;
+  Runtime* rt = g_rt.load(std::memory_order_acquire);
+  if (rt == nullptr) return s;
+  s.inuse = rt->pool.in_use_bytes();
+  s.sys = rt->pool.reserved_bytes();
+  std::lock_guard<std::mutex> g(rt->reg_mu);
+  s.tasks = rt->live;
+  return s;
+}
+
+std::uint64_t leaked_total() noexcept { return g_leaked_total.load(std::memory_order_relaxed); }
+void add_leaked(std::uint64_t n) noexcept { g_leaked_total.fetch_add(n, std::memory_order_relaxed); }
+
+bool mark_leaked(Task* t, const char* reason, std::uint64_t detail) noexcept {
+  bool expected = false;
+  if (!t->leaked.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) return false;
+  t->leak_reason.store(reason, std::memory_order_relaxed);
+  t->leak_detail.store(detail, std::memory_order_relaxed);
+  add_leaked(1);
+  mark_waiters_of_held_mutexes(t);
+  return true;
+}
+
+}  // namespace lw::rt
+
+namespace lw {
+
+using rt::Runtime;
+using rt::Task;
+
+TaskId current_task() noexcept {
+  Task* t = rt::current_task_ptr();
+  return TaskId{t ? t->id : 0};
+}
+
+std::vector<TaskInfo> tasks() { return rt::registry_snapshot(); }
+std::uint64_t leaked_task_count() noexcept { return rt::leaked_total(); }
+
+void yield() {
+  Task* t = rt::current_task_ptr();
+  if (t == nullptr) {
+    std::this_thread::yield();
+    return;
+  }
+  if (t->cancel.load(std::memory_order_acquire)) throw rt::TaskCancelled{};
+  t->after = rt::AfterSwitch::kYield;
+  rt::fiber_switch(&t->fiber, &t->fiber_owner->ctx);
+}
+
+void sleep_for(std::chrono::nanoseconds d) {
+  Task* t = rt::current_task_ptr();
+  if (t == nullptr) {
+    std::this_thread::sleep_for(d);
+    return;
+  }
+  if (d.count() <= 0) return yield();
+  rt::Parker* p = &t->parker;
+  rt::begin_wait(p);
+  int fired = rt::wait(p, rt::WaitReason::kSleep, nullptr, base::now_ns() + d.count());
+  if (fired == rt::kFiredCancel) throw rt::TaskCancelled{};
+}
+
+Result<void> wait_readable(int fd) { return rt::wait_fd(fd, false); }
+Result<void> wait_writable(int fd) { return rt::wait_fd(fd, true); }
+
+namespace detail {
+
+TaskId spawn(const Labels* labels, const TaskBody& body, void* src) {
+  Runtime* r = rt::g_rt.load(std::memory_order_acquire);
+  if (r == nullptr) throw std::logic_error("lw::go called while no lw::run is active");
+  rt::StackSlot slot = r->pool.acquire();
+  if (slot.lo == nullptr) throw std::bad_alloc();
+  Task* t = ::new (rt::task_at_slot(slot)) Task;
+  t->slot = slot;
+  t->rt = r;
+  std::size_t align = std::max<std::size_t>(body.align, 16);
+  auto closure_at = (reinterpret_cast<std::uintptr_t>(t) - body.size) & ~(align - 1);
+  auto stack_hi = (closure_at - 64) & ~std::uintptr_t{15};
+  if (stack_hi < reinterpret_cast<std::uintptr_t>(slot.lo) + 16 * 1024) {
+    t->~Task();
+    r->pool.release(slot);
+    throw std::length_error("lw::go: closure too large for the task stack");
+  }
+  t->closure = reinterpret_cast<void*>(closure_at);
+  t->body = &body;
+  try {
+    body.move_to(t->closure, src);
+  } catch (...) {
+    t->~Task();
+    r->pool.release(slot);
+    throw;
+  }
+  Task* parent = rt::current_task_ptr();
+  t->parent_id = parent ? parent->id : 0;
+  t->labels = rt::merge_labels(parent ? parent->labels : nullptr, labels);
+  // Creation stack: a frame-pointer walk from here (go() is inlined into its caller).
+  {
+    auto fp = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+    std::uintptr_t lo = fp, hi = fp + 8 * 1024 * 1024;
+    if (parent) {
+      lo = reinterpret_cast<std::uintptr_t>(parent->slot.lo);
+      hi = reinterpret_cast<std::uintptr_t>(parent->slot.hi);
+    }
+    t->create_depth = static_cast<std::uint32_t>(rt::walk_frames(fp, lo, hi, t->create_pcs, rt::kCreateFrames));
+  }
+  t->parker.task = t;
+  rt::fiber_make(&t->fiber, slot.lo, stack_hi - reinterpret_cast<std::uintptr_t>(slot.lo), rt::task_entry, t);
+  {
+    std::lock_guard<std::mutex> g(r->reg_mu);
+    t->id = r->next_id.fetch_add(1, std::memory_order_relaxed);
+    t->reg_next = r->reg_head;
+    if (r->reg_head) r->reg_head->reg_prev = t;
+    r->reg_head = t;
+    ++r->live;
+  }
+  TaskId id{t->id};
+  rt::push(r, t);
+  return id;
+}
+
+}  // namespace detail
+
+int run(std::function<void()> main, RuntimeOptions options) {
+  std::unique_lock<std::mutex> run_lock(rt::g_run_mu, std::try_to_lock);
+  if (!run_lock.owns_lock()) throw std::logic_error("lw::run is already active");
+  if (options.workers <= 0) options.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto r = std::make_unique<Runtime>(options);
+  r->epfd = epoll_create1(EPOLL_CLOEXEC);
+  r->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  LW_CHECK(r->epfd >= 0 && r->evfd >= 0, "cannot create the runtime's epoll/eventfd");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = r->evfd;
+  epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->evfd, &ev);
+  rt::g_rt.store(r.get(), std::memory_order_release);
+  rt::start_dump_signal_once();
+  r->poller = std::thread(rt::poller_main, r.get());
+  for (int i = 0; i < options.workers; ++i) {
+    auto w = std::make_unique<rt::Worker>();
+    w->rt = r.get();
+    w->index = i;
+    r->workers.push_back(std::move(w));
+  }
+  for (auto& w : r->workers) w->thread = std::thread(rt::worker_main, w.get());
+
+  detail::spawn(nullptr, detail::kTaskBody<std::function<void()>>, &main);
+  {
+    std::unique_lock<std::mutex> lk(r->reg_mu);
+    r->reg_cv.wait(lk, [&] { return r->main_done; });
+  }
+  // Unwind what is left: wake every task at its blocking point with a cancellation.
+  r->stopping.store(true, std::memory_order_release);
+  for (;;) {
+    std::unique_lock<std::mutex> lk(r->reg_mu);
+    if (r->live == 0) break;
+    for (Task* t = r->reg_head; t; t = t->reg_next) {
+      t->cancel.store(true, std::memory_order_seq_cst);
+      if (t->park_state.load(std::memory_order_acquire) == rt::ParkState::kParked && rt::claim(&t->parker))
+        rt::wake(&t->parker, rt::kFiredCancel);
+    }
+    r->reg_cv.wait_for(lk, std::chrono::milliseconds(2));
+  }
+  r->workers_stop.store(true);
+  {
+    std::lock_guard<std::mutex> g(r->sleep_mu);
+  }
+  r->sleep_cv.notify_all();
+  for (auto& w : r->workers) w->thread.join();
+  r->poller_stop.store(true);
+  rt::kick_poller(r.get());
+  r->poller.join();
+  rt::g_rt.store(nullptr, std::memory_order_release);
+  close(r->epfd);
+  close(r->evfd);
+  bool failed;
+  {
+    std::lock_guard<std::mutex> g(r->reg_mu);
+    failed = r->main_failed;
+  }
+  return failed ? 1 : 0;
+}
+
+}  // namespace lw

@@ -1,0 +1,27 @@
+// sync_internal.hpp: what the scheduler needs from the mutex code (sync.cpp). Thread-safe.
+#pragma once
+
+#include "leakwatch/sync.hpp"
+#include "runtime/task.hpp"
+
+namespace lw::detail {
+
+// WaitNode is one waiter on a Mutex or WaitGroup; lives on the waiter's stack. Guarded by the
+// SyncState's lock.
+struct WaitNode {
+  rt::Parker* parker = nullptr;
+  WaitNode* next = nullptr;
+  bool queued = false;
+};
+
+}  // namespace lw::detail
+
+namespace lw::rt {
+
+// release_held_mutexes() runs when task `t` exits: every mutex it still holds can never be
+// unlocked, so its waiters (now and later) are marked leaked.
+void release_held_mutexes(Task* t) noexcept;
+// mark_waiters_of_held_mutexes() marks leaked the waiters of every mutex held by leaked task `t`.
+void mark_waiters_of_held_mutexes(Task* t) noexcept;
+
+}  // namespace lw::rt

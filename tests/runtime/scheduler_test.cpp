@@ -1,0 +1,162 @@
+// Scheduler, tasks and registry: run/go/yield/sleep, labels, exceptions, stack capture.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "leakwatch/chan.hpp"
+#include "leakwatch/runtime.hpp"
+#include "leakwatch/sync.hpp"
+#include "leakwatch/task_info.hpp"
+#include "runtime/fiber.hpp"
+#include "src/unwind/symbolizer.hpp"
+#include "tests/runtime/runtime_test_util.hpp"
+
+using namespace std::chrono_literals;
+
+TEST_CASE("run() runs main as task 1 and returns its status") {
+  lw::TaskId seen{};
+  CHECK(lw::run([&] { seen = lw::current_task(); }, {.workers = 2}) == 0);
+  CHECK(static_cast<std::uint64_t>(seen) == 1);
+  CHECK(lw::run([] { throw std::runtime_error("boom"); }, {.workers = 1}) == 1);
+  CHECK(lw::current_task() == lw::TaskId{0});
+}
+
+TEST_CASE("go() runs tasks on the workers; parents and ids are recorded") {
+  std::atomic<int> ran{0};
+  lw::run([&] {
+    lw::WaitGroup wg;
+    wg.add(100);
+    for (int i = 0; i < 100; ++i)
+      lw::go([&] {
+        ran.fetch_add(1);
+        wg.done();
+      });
+    wg.wait();
+  }, {.workers = 2});
+  CHECK(ran.load() == 100);
+}
+
+TEST_CASE("an exception escaping a task ends only that task") {
+  int after = 0;
+  CHECK(lw::run([&] {
+    lw::Chan<int> done(0);
+    lw::go([] { throw std::runtime_error("task failure"); });
+    lw::go([done] { done.send(7); });
+    after = *done.recv();
+  }) == 0);
+  CHECK(after == 7);
+}
+
+TEST_CASE("yield lets other tasks run; sleep_for parks") {
+  lw::run([] {
+    std::atomic<int> turns{0};
+    lw::WaitGroup wg;
+    wg.add(2);
+    for (int k = 0; k < 2; ++k)
+      lw::go([&] {
+        for (int i = 0; i < 50; ++i) {
+          turns.fetch_add(1);
+          lw::yield();
+        }
+        wg.done();
+      });
+    wg.wait();
+    CHECK(turns.load() == 100);
+    auto t0 = std::chrono::steady_clock::now();
+    lw::sleep_for(5ms);
+    CHECK(std::chrono::steady_clock::now() - t0 >= 5ms);
+  }, {.workers = 1});
+}
+
+TEST_CASE("labels are inherited and merged") {
+  lw::run([] {
+    lw::Chan<lw::Labels> out(1);
+    lw::go({{"region", "eu"}, {"svc", "a"}}, [out] {
+      lw::go({{"svc", "b"}}, [out] {
+        for (const auto& t : lw::tasks())
+          if (t.id == lw::current_task()) out.send(t.labels);
+      });
+    });
+    auto l = *out.recv();
+    REQUIRE(l.size() == 2);
+    CHECK(l[0] == std::pair<std::string, std::string>{"region", "eu"});
+    CHECK(l[1] == std::pair<std::string, std::string>{"svc", "b"});
+  });
+}
+
+namespace {
+__attribute__((noinline)) void park_here_for_stack_test(lw::Chan<int> ch) {
+  ch.recv();
+  asm volatile("");
+}
+}  // namespace
+
+TEST_CASE("a parked task's stack is walked from its saved context (Boost 1.74 offsets)") {
+  lw::run([] {
+    lw::Chan<int> ch(0);
+    lw::TaskId id = lw::go([ch] { park_here_for_stack_test(ch); });
+    auto info = lwtest::wait_for_state(id, lw::TaskState::kWaiting);
+    REQUIRE(info.has_value());
+    CHECK(info->wait_reason == "chan receive");
+    CHECK(info->wait_object == reinterpret_cast<std::uint64_t>(ch.id()));
+    CHECK(info->wait_since_unix_ns > 0);
+    std::string frames = lwtest::symbolize(info->stack);
+    CHECK(frames.find("park_here_for_stack_test") != std::string::npos);
+    CHECK(frames.find("lw::detail::ChanHandle::recv_raw") != std::string::npos);
+    // The creation stack starts in this test's lambda (go() is inlined into its caller).
+    std::string created = lwtest::symbolize(info->create_stack);
+    CHECK(created.find("DOCTEST_ANON_FUNC") != std::string::npos);
+    CHECK(info->parent == lw::TaskId{1});
+    ch.send(1);
+  });
+}
+
+TEST_CASE("100k concurrent tasks") {
+#if defined(__SANITIZE_THREAD__)
+  constexpr int kTasks = 4'000;  // TSan counts each fiber as a thread (limit 8128)
+#else
+  constexpr int kTasks = 100'000;
+#endif
+  lw::run([] {
+    lw::Chan<int> gate(0);
+    lw::WaitGroup started, done;
+    started.add(kTasks);
+    done.add(kTasks);
+    for (int i = 0; i < kTasks; ++i)
+      lw::go([gate, &started, &done] {
+        started.done();
+        gate.recv();
+        done.done();
+      });
+    started.wait();
+    CHECK(lw::tasks().size() == kTasks + 1);
+    gate.close();
+    done.wait();
+  }, {.workers = 2, .stack_size = 64 * 1024});
+}
+
+TEST_CASE("remaining tasks are unwound when main returns") {
+  static std::atomic<int> destroyed{0};
+  struct Guard {
+    ~Guard() { destroyed.fetch_add(1); }
+  };
+  destroyed = 0;
+  lw::run([] {
+    lw::Chan<int> never(0);
+    for (int i = 0; i < 10; ++i)
+      lw::go([never] {
+        Guard g;
+        never.recv();
+      });
+    lw::go([] {
+      Guard g;
+      lw::sleep_for(1h);
+    });
+    lw::sleep_for(1ms);
+  });
+  CHECK(destroyed.load() == 11);
+}
