@@ -227,13 +227,13 @@ void stuck_and_leaked(const Series& s, const StackNames& names, const DetectOpti
     std::int64_t unchanged = last.time_unix_ns - s.points[first].time_unix_ns;
     if (first == s.points.size() - 1 || unchanged < o.stuck_after_ns) continue;
     Finding& f = stuck[{t.wait_reason, t.stack, t.create_stack}];
-    if (f.count == 0) {
-      f = base_finding(FindingKind::kStuckTasks, s);
-      f.from_snapshot = s.points[first].snapshot_id;
-      f.span_ns = unchanged;
-    }
+    if (f.count == 0) f = base_finding(FindingKind::kStuckTasks, s);
     ++f.count;
-    f.span_ns = std::max(f.span_ns, unchanged);
+    if (unchanged >= f.span_ns) {  // the group's figures are those of its longest-stuck task
+      f.span_ns = unchanged;
+      f.from_snapshot = s.points[first].snapshot_id;
+      f.points = static_cast<std::int64_t>(s.points.size() - first);
+    }
     if (f.task_ids.size() < kMaxTaskIds) f.task_ids.push_back(t.id);
   }
   auto emit = [&](std::map<GroupKey, Finding>& groups, bool is_stuck) {
