@@ -12,8 +12,13 @@
 //   3. monotonic-ish: Kendall's tau over the points >= min_kendall_tau. Churn (up and down) has a
 //      tau near 0 even when a few high points tilt the line;
 //   4. still growing at the end: the later half of the window has a slope of at least
-//      min_tail_ratio of the whole one and significant at min_tail_t, and the last third a positive
-//      slope. A cache that fills then plateaus has a flat tail and is not a finding.
+//      min_tail_ratio of the whole one, at least min_tail_t standard errors above zero, and not
+//      more than max_tail_drop_se standard errors below the whole window's slope; and the last
+//      third has a positive slope. A cache that fills then plateaus has a flat tail and is not a
+//      finding. Under heavy sampling noise this trades misses for quiet: a looser min_tail_t (1.0)
+//      halved the misses of a noisy leak but reported a full cache 3-5 times as often
+//      (tools/bench/store/detect_noise.cpp; figures in docs/detection.md). A leak keeps growing,
+//      so a later, longer window finds it; a false alarm would be repeated every round.
 // Rejected: comparing first and last snapshot (one noisy sample decides), and a plain r^2
 // threshold (a steep fill-then-flat curve fits a line well).
 //
@@ -55,9 +60,9 @@ double kendall_tau(const std::vector<double>& ys) {
   return pairs > 0 ? (c - d) / pairs : 0;
 }
 
-// slope_t() is the slope over its standard error, the larger of the residual one and the sampling
-// one (see the top of the file). Infinite for an exact line.
-double slope_t(const Trend& t, std::span<const double> xs, std::span<const double> ys, double rate) {
+// slope_se() is the standard error of a fitted slope: the larger of the residual one and the
+// sampling one (see the top of the file). 0 for an exact line.
+double slope_se(const Trend& t, std::span<const double> xs, std::span<const double> ys, double rate) {
   double se = t.slope_stderr;
   if (rate > 1) {
     double mx = 0;
@@ -71,6 +76,12 @@ double slope_t(const Trend& t, std::span<const double> xs, std::span<const doubl
     }
     if (sxx > 0) se = std::max(se, std::sqrt(var) / sxx);
   }
+  return se;
+}
+
+// slope_t() is the slope over its standard error; infinite for an exact rising line.
+double slope_t(const Trend& t, std::span<const double> xs, std::span<const double> ys, double rate) {
+  double se = slope_se(t, xs, ys, rate);
   if (se <= 0) return t.slope > 0 ? std::numeric_limits<double>::infinity() : 0;
   return t.slope / se;
 }
@@ -92,7 +103,12 @@ Growth test_growth(const std::vector<double>& xs, const std::vector<double>& ys,
   if (n - half < 3) half = n - 3;
   std::span<const double> tx(xs.data() + half, n - half), ty(ys.data() + half, n - half);
   Trend tail = fit_trend(tx, ty);
-  if (tail.slope < o.min_tail_ratio * full.slope || slope_t(tail, tx, ty, rate) < o.min_tail_t) return g;
+  double tail_se = slope_se(tail, tx, ty, rate);
+  // Rejected as a plateau when the later half is flat or falling, not even weakly rising, or
+  // significantly flatter than the whole window.
+  if (tail.slope < o.min_tail_ratio * full.slope || slope_t(tail, tx, ty, rate) < o.min_tail_t ||
+      full.slope - tail.slope > o.max_tail_drop_se * tail_se)
+    return g;
   std::size_t third = std::max<std::size_t>(3, n / 3);
   Trend last = fit_trend(std::span<const double>(xs.data() + n - third, third),
                          std::span<const double>(ys.data() + n - third, third));
@@ -211,13 +227,13 @@ void stuck_and_leaked(const Series& s, const StackNames& names, const DetectOpti
     std::int64_t unchanged = last.time_unix_ns - s.points[first].time_unix_ns;
     if (first == s.points.size() - 1 || unchanged < o.stuck_after_ns) continue;
     Finding& f = stuck[{t.wait_reason, t.stack, t.create_stack}];
-    if (f.count == 0) {
-      f = base_finding(FindingKind::kStuckTasks, s);
-      f.from_snapshot = s.points[first].snapshot_id;
-      f.span_ns = unchanged;
-    }
+    if (f.count == 0) f = base_finding(FindingKind::kStuckTasks, s);
     ++f.count;
-    f.span_ns = std::max(f.span_ns, unchanged);
+    if (unchanged >= f.span_ns) {  // the group's figures are those of its longest-stuck task
+      f.span_ns = unchanged;
+      f.from_snapshot = s.points[first].snapshot_id;
+      f.points = static_cast<std::int64_t>(s.points.size() - first);
+    }
     if (f.task_ids.size() < kMaxTaskIds) f.task_ids.push_back(t.id);
   }
   auto emit = [&](std::map<GroupKey, Finding>& groups, bool is_stuck) {

@@ -16,6 +16,7 @@ struct DetectOptions {
   double min_t = 4.0;                   // slope / its standard error, over the whole window
   double min_tail_t = 2.0;              // ... over the later half (plateau check)
   double min_tail_ratio = 0.25;         // later-half slope / whole-window slope
+  double max_tail_drop_se = 2.0;        // whole slope - later-half slope, in later-half SEs
   double min_kendall_tau = 0.5;         // monotonic-ish: (concordant - discordant) / pairs
   std::int64_t min_growth_bytes = 16 * 1024;  // growth over the window below this is ignored
   std::int64_t min_task_growth = 5;           // tasks added over the window below this are ignored

@@ -110,6 +110,11 @@ Statement& Statement::bind(int i, std::string_view text) {
   return *this;
 }
 
+Statement& Statement::bind_static(int i, std::string_view text) {
+  sqlite3_bind_text(st_, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  return *this;
+}
+
 Statement& Statement::bind_blob(int i, std::string_view bytes) {
   sqlite3_bind_blob64(st_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
   return *this;

@@ -69,6 +69,8 @@ class Statement {
   Statement& bind(int i, std::int64_t v);
   Statement& bind(int i, std::string_view text);
   Statement& bind_blob(int i, std::string_view bytes);
+  // bind_static() binds text without copying it: `text` must outlive the next step()/run().
+  Statement& bind_static(int i, std::string_view text);
 
   // step() runs to the next row: true when a row is ready, false when done.
   Result<bool> step();

@@ -22,13 +22,20 @@ namespace {
 
 std::int64_t as_i64(std::uint64_t v) { return v > INT64_MAX ? INT64_MAX : static_cast<std::int64_t>(v); }
 
-std::string join_frames(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& n : names) {
-    if (!out.empty()) out += '\n';
-    out += n;
+// stack_frames_text() writes the function names of `stack`, one per line, into *out.
+void stack_frames_text(const snapshot::Stack& stack, const LocationIndex& by_address, std::string* out) {
+  out->clear();
+  for (std::uint64_t pc : stack.pcs) {
+    if (!out->empty()) *out += '\n';
+    auto it = by_address.find(pc);
+    if (it != by_address.end() && !it->second->function.empty()) {
+      *out += it->second->function;
+    } else {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(pc));
+      *out += buf;
+    }
   }
-  return out;
 }
 
 std::vector<std::string> split_frames(const std::string& text) {
@@ -88,6 +95,41 @@ SnapshotInfo read_info(const Statement& st) {
   return i;
 }
 
+// insert_rows() inserts `count` rows with `columns` values each, kBatchRows rows per statement
+// ("INSERT ... VALUES (?,..),(?,..),..."): one statement step per row made 100k task rows cost
+// several times more than the rows themselves. bind(st, first_param, i) binds row i.
+constexpr std::size_t kBatchRows = 64;
+
+template <class Bind>
+Result<void> insert_rows(Database& db, const char* head, int columns, std::size_t count, Bind bind) {
+  auto make = [&](std::size_t rows) {
+    std::string one = "(";
+    for (int c = 0; c < columns; ++c) one += c ? ",?" : "?";
+    one += ")";
+    std::string sql = head;
+    for (std::size_t r = 0; r < rows; ++r) sql += (r ? "," : "") + one;
+    return Statement::prepare(db, sql.c_str());
+  };
+  std::size_t i = 0;
+  if (count >= kBatchRows) {
+    auto batch = make(kBatchRows);
+    if (!batch) return batch.error();
+    for (; i + kBatchRows <= count; i += kBatchRows) {
+      for (std::size_t r = 0; r < kBatchRows; ++r) bind(*batch, static_cast<int>(r) * columns + 1, i + r);
+      if (auto res = batch->run(); !res) return res.error();
+    }
+  }
+  if (i < count) {
+    auto single = make(1);
+    if (!single) return single.error();
+    for (; i < count; ++i) {
+      bind(*single, 1, i);
+      if (auto res = single->run(); !res) return res.error();
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 LocationIndex index_locations(const snapshot::Snapshot& s) {
@@ -134,18 +176,28 @@ Result<std::int64_t> Store::target_id(std::string_view url) {
   return sel->int64(0);
 }
 
-Result<std::int64_t> Store::intern_stack(const std::string& frames) {
+Result<std::int64_t> Store::intern_stack(const std::string& frames, Statement& find, Statement& add) {
   if (auto it = stack_ids_.find(frames); it != stack_ids_.end()) return it->second;
-  auto ins = Statement::prepare(*db_, "INSERT INTO stacks(frames) VALUES(?) ON CONFLICT(frames) DO NOTHING");
-  if (!ins) return ins.error();
-  if (auto r = ins->bind(1, frames).run(); !r) return r.error();
-  auto sel = Statement::prepare(*db_, "SELECT id FROM stacks WHERE frames = ?");
-  if (!sel) return sel.error();
-  sel->bind(1, frames);
-  auto row = sel->step();
-  if (!row) return row.error();
-  if (!*row) return make_error("stack vanished while being added to " + db_->path());
-  std::int64_t id = sel->int64(0);
+  // FNV-1a: cheap, and collisions only cost a comparison below.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : frames) h = (h ^ c) * 1099511628211ULL;
+  auto hash = static_cast<std::int64_t>(h);
+  find.reset();
+  find.bind(1, hash);
+  for (;;) {
+    auto row = find.step();
+    if (!row) return row.error();
+    if (!*row) break;
+    if (find.text(1) == frames) {
+      std::int64_t id = find.int64(0);
+      find.reset();
+      stack_ids_.emplace(frames, id);
+      return id;
+    }
+  }
+  find.reset();
+  if (auto r = add.bind(1, hash).bind(2, frames).run(); !r) return r.error();
+  std::int64_t id = db_->last_insert_id();
   stack_ids_.emplace(frames, id);
   return id;
 }
@@ -160,7 +212,10 @@ Result<std::int64_t> Store::add_snapshot(std::string_view target, const snapshot
     std::size_t size_before;
     bool done = false;
     ~CacheGuard() {
-      if (!done && self->stack_ids_.size() != size_before) self->stack_ids_.clear();
+      if (!done && self->stack_ids_.size() != size_before) {
+        self->stack_ids_.clear();
+        self->pc_stack_ids_.clear();
+      }
     }
   } guard{this, stack_ids_.size()};
 
@@ -188,10 +243,29 @@ Result<std::int64_t> Store::add_snapshot(std::string_view target, const snapshot
   LocationIndex by_address = index_locations(s);
   std::unordered_map<snapshot::StackId, std::int64_t> stack_map;
   stack_map.reserve(s.stacks.size());
+  auto find = Statement::prepare(*db_, "SELECT id, frames FROM stacks WHERE hash = ?");
+  if (!find) return find.error();
+  auto add = Statement::prepare(*db_, "INSERT INTO stacks(hash, frames) VALUES(?, ?)");
+  if (!add) return add.error();
+  std::string text, key;
+  if (pc_stack_ids_.size() > kMaxPcStackIds) pc_stack_ids_.clear();
   for (const snapshot::Stack& st : s.stacks) {
-    auto id = intern_stack(join_frames(stack_function_names(st, by_address)));
+    // Within one process run the same addresses always name the same functions: known address
+    // lists skip symbol lookups and the text entirely.
+    key.assign(s.process.instance_id);
+    key.push_back('\0');
+    key.append(reinterpret_cast<const char*>(st.pcs.data()), st.pcs.size() * sizeof(std::uint64_t));
+    if (!s.process.instance_id.empty()) {
+      if (auto it = pc_stack_ids_.find(key); it != pc_stack_ids_.end()) {
+        stack_map.emplace(st.id, it->second);
+        continue;
+      }
+    }
+    stack_frames_text(st, by_address, &text);
+    auto id = intern_stack(text, *find, *add);
     if (!id) return id.error();
     stack_map.emplace(st.id, *id);
+    if (!s.process.instance_id.empty()) pc_stack_ids_.emplace(key, *id);
   }
   auto store_stack = [&](snapshot::StackId id) -> std::int64_t {
     auto it = stack_map.find(id);
@@ -207,27 +281,27 @@ Result<std::int64_t> Store::add_snapshot(std::string_view target, const snapshot
     o.alloc_bytes += hs.alloc_bytes;
     o.alloc_objects += hs.alloc_objects;
   }
-  auto site_ins = Statement::prepare(*db_,
-      "INSERT INTO heap_sites(snapshot_id, stack_id, inuse_bytes, inuse_objects, alloc_bytes, "
-      "alloc_objects) VALUES(?,?,?,?,?,?)");
-  if (!site_ins) return site_ins.error();
-  for (const auto& [stack_id, o] : sites) {
-    site_ins->bind(1, snapshot_id).bind(2, stack_id).bind(3, o.inuse_bytes).bind(4, o.inuse_objects)
-        .bind(5, o.alloc_bytes).bind(6, o.alloc_objects);
-    if (auto r = site_ins->run(); !r) return r.error();
-  }
+  std::vector<std::pair<std::int64_t, StoredSite>> site_rows(sites.begin(), sites.end());
+  auto site_rows_ok = insert_rows(*db_,
+      "INSERT INTO heap_sites(snapshot_id, stack_id, inuse_bytes, inuse_objects, alloc_bytes, alloc_objects) VALUES",
+      6, site_rows.size(), [&](Statement& st, int p, std::size_t i) {
+        const auto& [stack_id, o] = site_rows[i];
+        st.bind(p, snapshot_id).bind(p + 1, stack_id).bind(p + 2, o.inuse_bytes).bind(p + 3, o.inuse_objects)
+            .bind(p + 4, o.alloc_bytes).bind(p + 5, o.alloc_objects);
+      });
+  if (!site_rows_ok) return site_rows_ok.error();
 
-  auto task_ins = Statement::prepare(*db_,
+  auto task_rows_ok = insert_rows(*db_,
       "INSERT OR REPLACE INTO tasks(snapshot_id, task_id, state, wait_reason, wait_since_unix_ns, "
-      "switch_count, stack_id, create_stack_id, leaked, leak_reason) VALUES(?,?,?,?,?,?,?,?,?,?)");
-  if (!task_ins) return task_ins.error();
-  for (const snapshot::TaskRecord& t : s.tasks) {
-    task_ins->bind(1, snapshot_id).bind(2, as_i64(t.id)).bind(3, snapshot::to_string(t.state))
-        .bind(4, t.wait_reason).bind(5, t.wait_since_unix_ns).bind(6, as_i64(t.switch_count))
-        .bind(7, store_stack(t.stack_id)).bind(8, store_stack(t.create_stack_id))
-        .bind(9, std::int64_t{t.leaked}).bind(10, t.leak_reason);
-    if (auto r = task_ins->run(); !r) return r.error();
-  }
+      "switch_count, stack_id, create_stack_id, leaked, leak_reason) VALUES",
+      10, s.tasks.size(), [&](Statement& st, int p, std::size_t i) {
+        const snapshot::TaskRecord& t = s.tasks[i];
+        st.bind(p, snapshot_id).bind(p + 1, as_i64(t.id)).bind_static(p + 2, snapshot::to_string(t.state))
+            .bind_static(p + 3, t.wait_reason).bind(p + 4, t.wait_since_unix_ns).bind(p + 5, as_i64(t.switch_count))
+            .bind(p + 6, store_stack(t.stack_id)).bind(p + 7, store_stack(t.create_stack_id))
+            .bind(p + 8, std::int64_t{t.leaked}).bind_static(p + 9, t.leak_reason);
+      });
+  if (!task_rows_ok) return task_rows_ok.error();
   if (auto r = tx.commit(); !r) return r.error();
   guard.done = true;
   return snapshot_id;

@@ -113,10 +113,13 @@ class Store {
  private:
   explicit Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   Result<std::int64_t> target_id(std::string_view url);
-  Result<std::int64_t> intern_stack(const std::string& frames);
+  Result<std::int64_t> intern_stack(const std::string& frames, Statement& find, Statement& add);
 
   std::unique_ptr<Database> db_;
   std::unordered_map<std::string, std::int64_t> stack_ids_;  // frames text -> id; stacks are never deleted
+  // (instance id, raw return addresses) -> stack id, for snapshots of a run already seen.
+  static constexpr std::size_t kMaxPcStackIds = 1 << 20;
+  std::unordered_map<std::string, std::int64_t> pc_stack_ids_;
   std::map<std::int64_t, std::vector<std::string>> frames_cache_;
 };
 

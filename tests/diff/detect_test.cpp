@@ -198,6 +198,8 @@ TEST_CASE("stuck_tasks: unchanged for stuck_after, grouped by reason, site and c
   CHECK(found[0].frames == send_at);
   CHECK(found[0].create_frames == created);
   CHECK(found[0].span_ns == 6 * kMinute);
+  CHECK(found[0].points == 7);
+  CHECK(found[0].from_snapshot == 1);
   CHECK(found[0].task_ids == std::vector<std::uint64_t>{10, 11, 12});
 
   DetectOptions o;

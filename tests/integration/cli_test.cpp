@@ -225,6 +225,9 @@ TEST_CASE("watch on a leaky service reports each planted fault once and exits 1"
   CHECK(occurrences(r.output, "leaked_tasks  ") == 1);
   CHECK(contains(r.output, "2 tasks [chan send] can never wake"));
   CHECK(contains(r.output, "8 snapshots stored, 0 failed"));
+  // Text shows the user's frames: allocator and runtime frames are left to JSON and pprof.
+  CHECK_FALSE(contains(r.output, "    operator new\n"));
+  CHECK_FALSE(contains(r.output, "    lw::Chan<Response>::send\n"));
 
   // diff over what watch stored: JSON read back by a real parser.
   auto j = run_command(kCli + " diff --db " + db.path + " --format json | python3 -c '"
@@ -495,11 +498,37 @@ TEST_CASE("export writes stored snapshots as profiles go tool pprof reads") {
   CHECK(contains(top.output, "Type: goroutine"));
   CHECK(contains(top.output, "of 10 total"));
 
+  // A delta profile: what grew between two snapshots, read by pprof.
+  REQUIRE(run_command(kCli + " snapshot " + target.url() + " --db " + db.path).exit_code == 0);
+  std::string delta = db.dir + "/delta.pb.gz";
+  REQUIRE(run_command(kCli + " export --db " + db.path + " --snapshot 2 --base 1 --profile heap -o " + delta)
+              .exit_code == 0);
+  auto draw = pprof("-raw " + delta);
+  REQUIRE(draw.exit_code == 0);
+  auto dp = lw::test::parse_raw(draw.output);
+  // The base's samples come in negated (pprof keeps samples with different bytes labels apart):
+  // a stack's net inuse_space is the sum over its samples, as pprof -top shows it.
+  auto net = [&](const std::vector<std::string>& frames) {
+    long long sum = 0;
+    int negative = 0;
+    for (const auto& sample : dp.samples)
+      if (sample.frames == frames) {
+        sum += sample.values[3];
+        negative += sample.values[3] < 0;
+      }
+    CHECK(negative == 1);
+    return sum;
+  };
+  CHECK(net({"Handler::remember", "Handler::serve"}) == 200'000);  // one minute of the planted leak
+  CHECK(net({"Request::parse", "Handler::serve"}) == 400'000 - 90'000);  // churn happened to be up
+
   struct Case {
     std::string args;
     std::string message;
   } cases[] = {
       {"--profile heap -o x", "--snapshot is required"},
+      {"--snapshot 1 --base zero --profile heap -o x", "--base: want a snapshot id, got 'zero'"},
+      {"--snapshot 1 --base 9 --profile heap -o " + db.dir + "/y", "no snapshot 9 in"},
       {"--snapshot one --profile heap -o x", "--snapshot: want a snapshot id, got 'one'"},
       {"--snapshot 1 -o x", "--profile is required"},
       {"--snapshot 1 --profile cpu -o x", "--profile: want heap, allocs, goroutine or threadcreate, got 'cpu'"},

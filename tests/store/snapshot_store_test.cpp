@@ -295,3 +295,30 @@ TEST_CASE("kill -9 in the middle of writing leaves a readable store") {
   // And it still takes writes.
   add(**st, "a:1", sample(0));
 }
+
+TEST_CASE("stacks are interned by function names across runs, never by address alone") {
+  auto p = fresh_path("interning.db");
+  auto st = Store::open(p).value();
+  auto stack_of_task7 = [&](std::int64_t id) {
+    auto tasks = st->tasks(id).value();
+    for (const auto& t : tasks)
+      if (t.task_id == 7) return t.stack_id;
+    return std::int64_t{-1};
+  };
+  auto a = sample(0, "run-1");
+  std::int64_t first = stack_of_task7(add(*st, "a:1", a));
+  // Another run of the same binary, loaded elsewhere (ASLR): other addresses, same names.
+  auto b = sample(1, "run-2");
+  for (auto& l : b.locations) l.address += 0x1000;
+  for (auto& s : b.stacks)
+    for (auto& pc : s.pcs) pc += 0x1000;
+  CHECK(stack_of_task7(add(*st, "a:1", b)) == first);
+  // A third run where the same addresses hold other code: a new stack.
+  auto c = sample(2, "run-3");
+  for (auto& l : c.locations) l.function += "_v2";
+  std::int64_t third = stack_of_task7(add(*st, "a:1", c));
+  CHECK(third != first);
+  CHECK(st->stack_frames(third)->at(0) == "lw::Chan<int>::send_v2");
+  // And again within run-3 (the address cache): still its own names.
+  CHECK(stack_of_task7(add(*st, "a:1", sample(3, "run-3"))) == third);
+}

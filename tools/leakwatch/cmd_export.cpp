@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include "src/base/parse.hpp"
 #include "src/profile/gzip.hpp"
@@ -15,13 +16,16 @@ namespace lw::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: leakwatch export [--db FILE] --snapshot ID --profile TYPE -o OUT\n"
+    "usage: leakwatch export [--db FILE] --snapshot ID [--base ID] --profile TYPE -o OUT\n"
     "\n"
     "Writes stored snapshot ID as a gzipped pprof profile (perftools.profiles.Profile), the\n"
     "format go tool pprof reads:  go tool pprof -top OUT\n"
+    "With --base, writes what changed since snapshot BASE: the base profile scaled by -1 and\n"
+    "merged with this one (as pprof -base does), so every pprof viewer shows what grew.\n"
     "\n"
     "  --db FILE        the store (default ./leakwatch.db)\n"
     "  --snapshot ID    the snapshot (ids are printed by 'snapshot' and 'diff')\n"
+    "  --base ID        subtract this earlier snapshot (a delta profile)\n"
     "  --profile TYPE   heap (inuse_space by default), allocs (alloc_space by default),\n"
     "                   goroutine or threadcreate\n"
     "  -o OUT           the file to write ('-' for standard output)\n";
@@ -72,12 +76,18 @@ Result<void> write_out(const std::string& path, const std::string& data) {
 
 int cmd_export(int argc, char** argv) {
   auto args = parse_args("export", argc, argv, 2,
-                         {{"--db", true}, {"--snapshot", true}, {"--profile", true}, {"-o", true}});
+                         {{"--db", true}, {"--snapshot", true}, {"--base", true}, {"--profile", true}, {"-o", true}});
   if (!args) return usage_error("export", args.error().message);
   if (args->help) return std::fputs(kHelp, stdout), kExitClean;
   if (!args->positional.empty()) return usage_error("export", "unexpected argument '" + args->positional[0] + "'");
   auto id = snapshot_id(*args, "--snapshot");
   if (!id) return usage_error("export", id.error().message);
+  std::optional<std::int64_t> base_id;
+  if (args->has("--base")) {
+    auto b = snapshot_id(*args, "--base");
+    if (!b) return usage_error("export", b.error().message);
+    base_id = *b;
+  }
   std::string kind = args->get("--profile").value_or("");
   if (kind.empty()) return usage_error("export", "--profile is required (heap, allocs, goroutine or threadcreate)");
   if (kind != "heap" && kind != "allocs" && kind != "goroutine" && kind != "threadcreate")
@@ -91,6 +101,15 @@ int cmd_export(int argc, char** argv) {
   if (!snap) return runtime_error(snap.error().message);
   auto data = build(*snap, kind);
   if (!data) return runtime_error(data.error().message);
+  if (base_id) {
+    auto base = (*st)->load_snapshot(*base_id);
+    if (!base) return runtime_error(base.error().message);
+    auto base_data = build(*base, kind);
+    if (!base_data) return runtime_error(base_data.error().message);
+    auto delta = profile::delta_pprof(*base_data, *data);
+    if (!delta) return runtime_error("cannot subtract snapshot " + std::to_string(*base_id) + ": " + delta.error().message);
+    data = std::move(*delta);
+  }
   if (auto w = write_out(*out, profile::gzip(*data)); !w) return runtime_error(w.error().message);
   return kExitClean;
 }

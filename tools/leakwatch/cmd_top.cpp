@@ -23,17 +23,6 @@ constexpr const char* kHelp =
     "  -n N           how many sites (default 10)\n"
     "  --timeout D    HTTP connect and read timeout (default 10s)\n";
 
-constexpr const char* kAllocatorPrefixes[] = {
-    "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign", "valloc",
-    "operator new", "operator delete", "mi_", "_mi_", "lw::heap::", "__libc_", "std::allocator",
-    "__gnu_cxx::new_allocator", "std::__new_allocator", "std::allocator_traits"};
-
-bool is_allocator(const std::string& fn) {
-  for (const char* p : kAllocatorPrefixes)
-    if (fn.rfind(p, 0) == 0) return true;
-  return false;
-}
-
 struct Row {
   std::vector<std::string> frames;
   std::int64_t value = 0;
@@ -72,7 +61,7 @@ int cmd_top(int argc, char** argv) {
     std::vector<std::string> frames;
     if (auto it = stacks.find(hs.stack_id); it != stacks.end())
       frames = store::stack_function_names(*it->second, by_address);
-    auto first = std::find_if(frames.begin(), frames.end(), [](const std::string& f) { return !is_allocator(f); });
+    auto first = std::find_if(frames.begin(), frames.end(), [](const std::string& f) { return !is_allocator_frame(f); });
     if (first != frames.end()) frames.erase(frames.begin(), first);
     if (frames.empty()) frames.push_back("<unknown>");
     by_site[frames] += v;

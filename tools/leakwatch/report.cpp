@@ -50,13 +50,44 @@ std::string json_number(double v) {
   return fmt("%.6g", v);
 }
 
-void frames_text(std::string& out, const std::vector<std::string>& frames, const char* indent) {
+constexpr const char* kAllocatorPrefixes[] = {
+    "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign", "valloc",
+    "operator new", "operator delete", "mi_", "_mi_", "lw::heap::", "__libc_", "std::allocator",
+    "__gnu_cxx::new_allocator", "std::__new_allocator", "std::allocator_traits"};
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Frames of the leakwatch runtime itself (the park/switch machinery, channel internals, the task
+// trampoline), which every task stack starts or ends with.
+bool is_runtime_frame(const std::string& f) {
+  return starts_with(f, "lw::rt::") || starts_with(f, "lw::detail::") || starts_with(f, "lw::Chan<") ||
+         starts_with(f, "lw::Mutex::") || starts_with(f, "lw::WaitGroup::") || starts_with(f, "lw::select") ||
+         starts_with(f, "lw::sleep_for") || f == "make_fcontext" || f == "jump_fcontext" ||
+         starts_with(f, "start_thread") || f == "clone" || f == "clone3";
+}
+
+void frames_text(std::string& out, const std::vector<std::string>& all, const char* indent) {
+  std::vector<std::string> frames = display_frames(all);
   for (std::size_t i = 0; i < frames.size() && i < kTextFrames; ++i) out += indent + frames[i] + "\n";
   if (frames.size() > kTextFrames)
     out += indent + std::string("... ") + std::to_string(frames.size() - kTextFrames) + " more\n";
 }
 
 }  // namespace
+
+bool is_allocator_frame(const std::string& function) {
+  for (const char* p : kAllocatorPrefixes)
+    if (starts_with(function, p)) return true;
+  return false;
+}
+
+std::vector<std::string> display_frames(const std::vector<std::string>& frames) {
+  std::size_t begin = 0, end = frames.size();
+  while (begin < end && (is_allocator_frame(frames[begin]) || is_runtime_frame(frames[begin]))) ++begin;
+  while (end > begin && is_runtime_frame(frames[end - 1])) --end;
+  if (begin == end) return frames;  // nothing but runtime code: show it as it is
+  return {frames.begin() + static_cast<std::ptrdiff_t>(begin), frames.begin() + static_cast<std::ptrdiff_t>(end)};
+}
 
 std::string format_bytes(double bytes) {
   double a = std::fabs(bytes);
