@@ -30,7 +30,9 @@ namespace {
 // first (PR_SET_PDEATHSIG), so no fixture outlives a failed test.
 class FixtureProcess {
  public:
-  explicit FixtureProcess(std::vector<std::string> env, std::vector<std::string> args = {}) {
+  explicit FixtureProcess(std::vector<std::string> env, std::vector<std::string> args = {},
+                          std::string program = LW_SERVER_BASIC, std::string ready_text = "server_basic: ready")
+      : ready_text_(std::move(ready_text)) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return;
     pid_ = fork();
@@ -40,10 +42,10 @@ class FixtureProcess {
       dup2(fds[1], 1);
       dup2(fds[1], 2);
       for (const std::string& kv : env) putenv(const_cast<char*>(kv.c_str()));
-      std::vector<char*> argv{const_cast<char*>(LW_SERVER_BASIC)};
+      std::vector<char*> argv{program.data()};
       for (std::string& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
-      execv(LW_SERVER_BASIC, argv.data());
+      execvp(program.c_str(), argv.data());
       _exit(127);
     }
     close(fds[1]);
@@ -96,7 +98,10 @@ class FixtureProcess {
   }
 
  private:
-  bool ready() { return output().find("server_basic: ready") != std::string::npos; }
+  bool ready() {
+    std::string out = output();
+    return out.find(ready_text_) != std::string::npos && out.find('\n', out.find(ready_text_)) != std::string::npos;
+  }
   void drain() {
     char buf[4096];
     for (ssize_t n; (n = read(out_fd_, buf, sizeof buf)) > 0;) {
@@ -105,6 +110,7 @@ class FixtureProcess {
     }
   }
 
+  std::string ready_text_;
   pid_t pid_ = -1;
   int out_fd_ = -1;
   int exit_code_ = -1;
@@ -387,3 +393,21 @@ TEST_CASE("a port in use or a bad LEAKWATCH_HTTP is reported and the program run
   CHECK(bad.terminate() == 0);
   CHECK(fetch(first.url() + "/metrics").status == "200");
 }
+
+#if !LW_SANITIZED
+TEST_CASE("LD_PRELOAD=libleakwatch_preload.so serves an unmodified program") {
+  FixtureProcess app({"LEAKWATCH_HTTP=127.0.0.1:0", "LD_PRELOAD=" LW_PRELOAD_LIB}, {"30"}, "sleep",
+                     "debug server listening on");
+  REQUIRE_MESSAGE(app.ok(), app.output());
+  const std::string url = app.url();
+  Fetched cmdline = fetch(url + "/debug/pprof/cmdline");
+  CHECK(cmdline.status == "200");
+  CHECK(cmdline.body == std::string("sleep") + '\0' + "30");
+  Fetched metrics = fetch(url + "/metrics");
+  CHECK(metrics.status == "200");
+  auto prom = run_command("promtool check metrics < '" + save("metrics_preload.txt", metrics.body) + "'");
+  CHECK(prom.exit_code == 0);
+  auto heap = lw::test::pprof("-raw '" + url + "/debug/pprof/heap'");
+  CHECK(heap.exit_code == 0);
+}
+#endif
