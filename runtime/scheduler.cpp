@@ -49,7 +49,6 @@
 #include "src/base/clock.hpp"
 #include "src/base/current_task.hpp"
 #include "src/base/log.hpp"
-#include "src/unwind/capture.hpp"
 
 namespace lw::rt {
 
@@ -497,8 +496,7 @@ void publish_blocked(Task* t, void* const* chans, int n) noexcept {
 
 void clear_blocked(Task* t) noexcept {
   if (t == nullptr) return;
-  t->block_seq.fetch_add(1, std::memory_order_seq_cst);  // now even
-  t->n_wait_chans.store(0, std::memory_order_relaxed);
+  unpublish_blocked(t);  // usually done already by the waker's claim()
 }
 
 Task* owner_of(const void* addr) noexcept {
@@ -577,9 +575,12 @@ std::vector<TaskInfo> registry_snapshot() {
     std::uintptr_t pcs[64];
     int n = 0;
     if (t == self) {
-      unwind::StackTrace st;
-      unwind::capture_stack(&st, 0);
-      info.stack.assign(st.pc, st.pc + st.depth);
+      // The caller's own stack: a frame-pointer walk bounded by its slot. Rejected: libunwind
+      // here (its per-thread cache on worker threads trips TSan at thread exit, and it is slower).
+      n = walk_frames(reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)),
+                      reinterpret_cast<std::uintptr_t>(t->slot.lo), reinterpret_cast<std::uintptr_t>(t->slot.hi),
+                      pcs, 64);
+      info.stack.assign(pcs, pcs + n);
       info.state = TaskState::kRunning;
     } else if (!t->ctx_busy.exchange(true, std::memory_order_acquire)) {
       // Not running anywhere: its saved context and stack are stable while we hold ctx_busy.
@@ -739,7 +740,6 @@ int run(std::function<void()> main, RuntimeOptions options) {
   std::unique_lock<std::mutex> run_lock(rt::g_run_mu, std::try_to_lock);
   if (!run_lock.owns_lock()) throw std::logic_error("lw::run is already active");
   if (options.workers <= 0) options.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  unwind::warm_up();
   auto r = std::make_unique<Runtime>(options);
   r->epfd = epoll_create1(EPOLL_CLOEXEC);
   r->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

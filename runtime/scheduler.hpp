@@ -21,10 +21,19 @@ Parker* current_parker() noexcept;
 
 // begin_wait() resets the caller's parker for a new wait. Call before enqueueing it anywhere.
 void begin_wait(Parker* p) noexcept;
+// unpublish_blocked() ends a published "blocked forever" state (odd block_seq), once.
+inline void unpublish_blocked(Task* t) noexcept {
+  std::uint64_t s = t->block_seq.load(std::memory_order_acquire);
+  if (s & 1) t->block_seq.compare_exchange_strong(s, s + 1, std::memory_order_seq_cst);
+}
 // claim() makes the caller the one waker of `p`'s current wait; false if someone else was first.
+// A claimed task is no longer blocked: its published wait set is withdrawn at once, before the
+// waker releases the primitive's lock, so a leak proof never sees a woken task as blocked.
 inline bool claim(Parker* p) noexcept {
   bool expected = false;
-  return p->claimed.compare_exchange_strong(expected, true, std::memory_order_acq_rel);
+  if (!p->claimed.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) return false;
+  if (p->task) unpublish_blocked(p->task);
+  return true;
 }
 // wake() resumes the party of a parker the caller claimed, reporting `fired` to it.
 void wake(Parker* p, int fired) noexcept;

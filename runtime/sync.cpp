@@ -127,7 +127,8 @@ using detail::WaitNode;
 
 Mutex::~Mutex() {
   rt::Task* t = rt::current_task_ptr();
-  if (s_.count != 0 && t && s_.owner == &t->parker) detail::remove_held(t, &s_);
+  if (s_.count != 0 && !s_.owner_gone && t && s_.owner == &t->parker && s_.owner_id == t->id)
+    detail::remove_held(t, &s_);
 }
 
 bool Mutex::try_lock() {
@@ -152,7 +153,9 @@ void Mutex::lock() {
     detail::add_held(t, &s_);
     return;
   }
-  bool self_deadlock = s_.owner == p;
+  // Parkers live in pooled task slots: a later task may reuse a finished owner's Parker, so the
+  // owner is identified by Parker and task id together.
+  bool self_deadlock = !s_.owner_gone && s_.owner == p && s_.owner_id == (t ? t->id : 0);
   rt::begin_wait(p);
   WaitNode node{p};
   detail::enqueue(&s_, &node);
@@ -185,7 +188,7 @@ void Mutex::unlock() {
   rt::Parker* next = nullptr;
   {
     SpinGuard g(&s_);
-    if (s_.count == 0 || s_.owner != p) {
+    if (s_.count == 0 || s_.owner_gone || s_.owner != p || s_.owner_id != (p->task ? p->task->id : 0)) {
       bool unlocked = s_.count == 0;
       std::uint64_t owner = s_.owner_id;
       g.unlock();

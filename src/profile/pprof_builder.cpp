@@ -19,7 +19,7 @@
 // made only of such frames is kept whole by pprof's rule (it never prunes past the root).
 //
 // Goroutines: one sample per distinct (stack, labels) with the number of tasks as its value,
-// sorted like Go's (count descending, then key), labels as string labels. Dead tasks are left
+// largest count first (ties by stack id, then labels), labels as string labels. Dead tasks are left
 // out, as Go leaves out dead goroutines.
 #include "src/profile/pprof_builder.hpp"
 

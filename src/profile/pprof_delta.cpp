@@ -10,6 +10,7 @@
 // pass over the merged samples keeps only the locations, functions, mappings and strings that
 // surviving samples still use, so a delta of two similar heap profiles stays small.
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <string>
 #include <tuple>
@@ -91,6 +92,8 @@ Result<Decoded> decode(std::string_view data, const char* which) {
     data = plain;
   }
   if (data.empty()) return make_error(std::string(which) + " profile is empty");
+  if (data.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    return make_error(std::string(which) + " profile is larger than 2 GiB");
   Decoded d;
   if (!d.p.ParseFromArray(data.data(), static_cast<int>(data.size())))
     return make_error(std::string(which) +

@@ -246,8 +246,26 @@ TEST_CASE("WaitGroup: wait at zero returns, negative counter throws") {
   });
 }
 
+namespace {
+// base::ManualClock is for single-threaded tests; the runtime's poller reads the clock from its own
+// thread, so this one keeps its time in atomics.
+class SharedManualClock final : public lw::base::Clock {
+ public:
+  lw::base::Nanos monotonic_ns() const noexcept override { return mono_.load(); }
+  lw::base::Nanos wall_ns() const noexcept override { return wall_.load(); }
+  void advance(lw::base::Nanos d) noexcept {
+    mono_ += d;
+    wall_ += d;
+  }
+
+ private:
+  std::atomic<lw::base::Nanos> mono_{lw::base::kNanosPerSecond};
+  std::atomic<lw::base::Nanos> wall_{1'700'000'000 * lw::base::kNanosPerSecond};
+};
+}  // namespace
+
 TEST_CASE("timers follow the injected clock") {
-  lw::base::ManualClock clock;
+  SharedManualClock clock;
   lw::base::set_clock_for_testing(&clock);
   lw::run([&] {
     std::atomic<bool> woke{false};
