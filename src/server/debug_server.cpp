@@ -18,6 +18,7 @@ Result<std::unique_ptr<DebugServer>> DebugServer::start(const DebugServerOptions
   auto address = server::parse_listen_address(options.address);
   if (!address) return address.error();
   if (options.max_profile_seconds < 1) return make_error("max_profile_seconds must be at least 1");
+  if (options.threads < 1 || options.threads > 64) return make_error("threads must be from 1 to 64");
   server::ServiceOptions so;
   so.address = *address;
   so.threads = options.threads;

@@ -15,6 +15,7 @@
 
 #include <httplib.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <condition_variable>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "src/base/log.hpp"
+#include "src/heap/hook_guard.hpp"
 
 namespace lw::server {
 namespace {
@@ -61,9 +63,9 @@ class NamedPool final : public httplib::TaskQueue {
 
  private:
   void run() {
-    // UNTRACKED SCOPE: the one place to exclude the server's own allocations from the heap
-    // profile. When the heap tracker provides its untracked-scope guard, hold one here for the
-    // life of the thread (every request is served below this frame).
+    // The one place the server's own allocations are kept out of the heap profile: every request
+    // is served below this frame (they still count in MemStats, as any allocation does).
+    heap::UntrackedScope untracked;
     for (;;) {
       std::function<void()> job;
       {
@@ -150,6 +152,7 @@ std::string HttpService::url() const {
 }
 
 Result<std::unique_ptr<HttpService>> HttpService::start(ServiceOptions options) {
+  heap::UntrackedScope untracked;  // the server's set-up is not the program's heap either
   auto impl = std::make_unique<Impl>();
   Impl* self = impl.get();
   options.router.wait = [self](std::int64_t s) { return self->wait_seconds(s); };
@@ -220,7 +223,24 @@ Result<std::unique_ptr<HttpService>> HttpService::start(ServiceOptions options) 
                         " (address in use, or not an address of this machine)");
     impl->port = options.address.port;
   }
-  impl->listener = std::thread([self] { self->http.listen_after_bind(); });
+  // The server's threads block every signal (the pool inherits the listener's mask): signals
+  // sent to the process (SIGTERM, SIGINT, SIGHUP, a dump signal) are the program's to take, and a
+  // program that waits for them with sigwait() only blocks them in its own threads.
+  {
+    struct BlockSignals {
+      sigset_t saved;
+      BlockSignals() {
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &saved);
+      }
+      ~BlockSignals() { pthread_sigmask(SIG_SETMASK, &saved, nullptr); }
+    } blocked;
+    impl->listener = std::thread([self] {
+      heap::UntrackedScope untracked;  // the accept loop allocates each connection's task
+      self->http.listen_after_bind();
+    });
+  }
   pthread_setname_np(impl->listener.native_handle(), "lw-http");
   if (pool_ready.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
     base::log_write("debug server: worker threads slow to start");

@@ -3,8 +3,11 @@
 // comment line per thread naming it; the proto form comes from profile::threadcreate_pprof().
 #include "src/server/profile_endpoints.hpp"
 
-#include <stdexcept>
+#include <sstream>
 
+#include "src/profile/goroutine_text.hpp"
+#include "src/profile/heap_text.hpp"
+#include "src/profile/pprof_builder.hpp"
 
 namespace lw::server {
 namespace {
@@ -48,16 +51,34 @@ std::size_t profile_count(const ProfileInfo& p, const snapshot::Snapshot& s, std
   return threads;
 }
 
-// The profile writers (src/profile) are not in this build yet: until they are, every profile
-// request fails with a 500 that says so. Everything else of the server is served.
-namespace {
-[[noreturn]] void writers_missing() { throw std::runtime_error("profile writers are not built yet"); }
-}  // namespace
+std::string profile_proto(const ProfileInfo& p, const snapshot::Snapshot& s) {
+  std::string_view n = p.name;
+  if (n == "heap") return profile::heap_pprof(s, profile::HeapView::kInuse);
+  if (n == "allocs") return profile::heap_pprof(s, profile::HeapView::kAlloc);
+  if (n == "goroutine") return profile::goroutine_pprof(s, profile::TaskSelection::kAll);
+  if (n == "goroutineleak") return profile::goroutine_pprof(s, profile::TaskSelection::kLeaked);
+  return profile::threadcreate_pprof(s);
+}
 
-std::string profile_proto(const ProfileInfo&, const snapshot::Snapshot&) { writers_missing(); }
+std::string profile_text(const ProfileInfo& p, const snapshot::Snapshot& s, int debug) {
+  std::ostringstream os;
+  std::string_view n = p.name;
+  if (n == "heap" || n == "allocs") {
+    profile::write_heap_text(os, s);
+  } else if (n == "goroutine") {
+    profile::write_goroutine_text(os, s, debug, profile::TaskSelection::kAll);
+  } else if (n == "goroutineleak") {
+    profile::write_goroutine_text(os, s, debug, profile::TaskSelection::kLeaked);
+  } else {
+    os << "threadcreate profile: total " << s.threads.size() << "\n";
+    if (!s.threads.empty()) os << s.threads.size() << " @\n";
+    for (const auto& t : s.threads) os << "# thread " << t.tid << " " << t.name << "\n";
+  }
+  return os.str();
+}
 
-std::string profile_text(const ProfileInfo&, const snapshot::Snapshot&, int) { writers_missing(); }
-
-Result<std::string> profile_delta(std::string_view, std::string_view) { writers_missing(); }
+Result<std::string> profile_delta(std::string_view base, std::string_view current) {
+  return profile::delta_pprof(base, current);
+}
 
 }  // namespace lw::server

@@ -17,6 +17,7 @@
 #include <exception>
 #include <thread>
 
+#include "src/base/clock.hpp"
 #include "src/profile/gzip.hpp"
 #include "src/server/expvar_json.hpp"
 #include "src/server/proc_stats.hpp"
@@ -148,10 +149,9 @@ Response Router::dispatch(const Request& req) {
   const std::string& path = req.path;
   if (path == "/metrics") {
     if (!is_read(req)) return method_not_allowed(false);
-    snapshot::Snapshot s = options_.source(CaptureDepth::kCounters);
     Response r;
     r.content_type = kPrometheusContentType;
-    r.body = write_prometheus_text(s, recent_proc_stats());
+    r.body = write_prometheus_text(*counters(), recent_proc_stats());
     return r;
   }
   if (path == "/debug/vars") {
@@ -194,8 +194,19 @@ Response Router::dispatch(const Request& req) {
   return profile(req, name);
 }
 
+std::shared_ptr<const snapshot::Snapshot> Router::counters() {
+  std::lock_guard<std::mutex> lock(counters_mu_);
+  base::Nanos now = base::now_ns();
+  if (counters_ == nullptr || counters_at_ns_ == 0 || now - counters_at_ns_ >= options_.counters_max_age_ns) {
+    counters_ = std::make_shared<const snapshot::Snapshot>(options_.source(CaptureDepth::kCounters));
+    counters_at_ns_ = now;
+  }
+  return counters_;
+}
+
 Response Router::index() {
-  snapshot::Snapshot s = options_.source(CaptureDepth::kCounters);
+  std::shared_ptr<const snapshot::Snapshot> counts = counters();
+  const snapshot::Snapshot& s = *counts;
   const std::size_t threads = static_cast<std::size_t>(recent_proc_stats().threads);
   Response r;
   r.content_type = "text/html; charset=utf-8";

@@ -18,6 +18,8 @@
 
 #include "src/snapshot/codec.hpp"
 #include "tests/integration/run_command.hpp"
+#include "tests/profile/pprof_raw.hpp"
+#include "tests/profile/synthetic_snapshot.hpp"  // lw::test::pprof()
 
 using lw::test::run_command;
 
@@ -28,20 +30,22 @@ namespace {
 // first (PR_SET_PDEATHSIG), so no fixture outlives a failed test.
 class FixtureProcess {
  public:
-  explicit FixtureProcess(std::vector<std::string> env, std::vector<std::string> args = {}) {
+  explicit FixtureProcess(std::vector<std::string> env, std::vector<std::string> args = {},
+                          std::string program = LW_SERVER_BASIC, std::string ready_text = "server_basic: ready")
+      : ready_text_(std::move(ready_text)) {
     int fds[2];
-    REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+    if (pipe2(fds, O_CLOEXEC) != 0) return;
     pid_ = fork();
-    REQUIRE(pid_ >= 0);
+    if (pid_ < 0) return;
     if (pid_ == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       dup2(fds[1], 1);
       dup2(fds[1], 2);
       for (const std::string& kv : env) putenv(const_cast<char*>(kv.c_str()));
-      std::vector<char*> argv{const_cast<char*>(LW_SERVER_BASIC)};
+      std::vector<char*> argv{program.data()};
       for (std::string& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
-      execv(LW_SERVER_BASIC, argv.data());
+      execvp(program.c_str(), argv.data());
       _exit(127);
     }
     close(fds[1]);
@@ -50,8 +54,6 @@ class FixtureProcess {
     // Wait (bounded) for the ready line, which the program prints after the server started.
     for (int i = 0; i < 600 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     std::string text = output();
-    INFO(text);
-    REQUIRE(ready());
     if (auto at = text.find("debug server listening on "); at != std::string::npos) {
       std::size_t start = at + std::strlen("debug server listening on ");
       url_ = text.substr(start, text.find_first_of(" \n", start) - start);
@@ -85,6 +87,8 @@ class FixtureProcess {
     return exit_code_;
   }
 
+  // ok() is true once the program printed its ready line (tests REQUIRE it first).
+  bool ok() { return ready(); }
   const std::string& url() const { return url_; }
   const std::string& marker() const { return marker_; }
   int pid() const { return pid_; }
@@ -94,7 +98,10 @@ class FixtureProcess {
   }
 
  private:
-  bool ready() { return output().find("server_basic: ready") != std::string::npos; }
+  bool ready() {
+    std::string out = output();
+    return out.find(ready_text_) != std::string::npos && out.find('\n', out.find(ready_text_)) != std::string::npos;
+  }
   void drain() {
     char buf[4096];
     for (ssize_t n; (n = read(out_fd_, buf, sizeof buf)) > 0;) {
@@ -103,6 +110,7 @@ class FixtureProcess {
     }
   }
 
+  std::string ready_text_;
   pid_t pid_ = -1;
   int out_fd_ = -1;
   int exit_code_ = -1;
@@ -147,6 +155,7 @@ bool contains(const std::string& hay, const std::string& needle) { return hay.fi
 
 TEST_CASE("LEAKWATCH_HTTP=127.0.0.1:0 starts a server that curl, promtool and python read") {
   FixtureProcess app({"LEAKWATCH_HTTP=127.0.0.1:0"}, {"64"});
+  REQUIRE_MESSAGE(app.ok(), app.output());
   INFO(app.output());
   REQUIRE(app.url().rfind("http://127.0.0.1:", 0) == 0);
   const std::string url = app.url();
@@ -199,8 +208,16 @@ TEST_CASE("LEAKWATCH_HTTP=127.0.0.1:0 starts a server that curl, promtool and py
   bool saw_http_thread = false;
   for (const auto& t : decoded->threads) saw_http_thread |= t.name == "lw-http";
   CHECK(saw_http_thread);
+  // The binary's mapping carries its GNU build id, as readelf reads it from the file.
+  auto readelf = run_command("readelf -n '" LW_SERVER_BASIC "' | sed -n 's/.*Build ID: *//p'");
+  std::string build_id = readelf.output.substr(0, readelf.output.find('\n'));
+  CHECK(build_id.size() == 40);
   bool saw_binary = false;
-  for (const auto& m : decoded->mappings) saw_binary |= m.file == LW_SERVER_BASIC;
+  for (const auto& m : decoded->mappings) {
+    if (m.file != LW_SERVER_BASIC) continue;
+    saw_binary = true;
+    CHECK(m.build_id == build_id);
+  }
   CHECK(saw_binary);
   Fetched snap_gz = fetch(url + "/debug/leakwatch/snapshot", "--compressed");
   CHECK(contains(snap_gz.headers, "Content-Encoding: gzip"));
@@ -209,8 +226,109 @@ TEST_CASE("LEAKWATCH_HTTP=127.0.0.1:0 starts a server that curl, promtool and py
   CHECK(app.terminate() == 0);  // SIGTERM ends it cleanly, server stopped at exit
 }
 
+TEST_CASE("go tool pprof reads every profile of a real program") {
+  FixtureProcess app({"LEAKWATCH_HTTP=127.0.0.1:0"});
+  REQUIRE_MESSAGE(app.ok(), app.output());
+  INFO(app.output());
+  const std::string url = app.url();
+  auto heap = lw::test::pprof("-raw '" + url + "/debug/pprof/heap'");
+  INFO(heap.output);
+  REQUIRE(heap.exit_code == 0);
+  auto h = lw::test::parse_raw(heap.output);
+  CHECK(h.sample_types == "alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes[dflt]");
+  CHECK(contains(h.header, "PeriodType: space bytes"));
+  // pprof's mappings come from the program's /proc/self/maps: the fixture binary is among them.
+  CHECK(contains(h.mappings, LW_SERVER_BASIC));
+
+  auto goroutine = lw::test::pprof("-raw '" + url + "/debug/pprof/goroutine'");
+  REQUIRE(goroutine.exit_code == 0);
+  CHECK(lw::test::parse_raw(goroutine.output).sample_types == "goroutine/count");
+  auto leak = lw::test::pprof("-raw '" + url + "/debug/pprof/goroutineleak'");
+  CHECK(leak.exit_code == 0);
+  auto allocs = lw::test::pprof("-raw '" + url + "/debug/pprof/allocs'");
+  CHECK(allocs.exit_code == 0);
+
+  // threadcreate lists the program's OS threads: main, the listener and the 4 workers at least.
+  // (go tool pprof 1.19 drops samples without a location, so the count is read from the text form.)
+  auto threads = lw::test::pprof("-raw '" + url + "/debug/pprof/threadcreate'");
+  REQUIRE(threads.exit_code == 0);
+  CHECK(lw::test::parse_raw(threads.output).sample_types == "threadcreate/count");
+  Fetched text = fetch(url + "/debug/pprof/threadcreate?debug=1");
+  std::size_t listed = 0;
+  for (std::size_t at = 0; (at = text.body.find("\n# thread ", at)) != std::string::npos; ++at) ++listed;
+  CHECK(listed >= 6);
+  CHECK(contains(text.body, "threadcreate profile: total " + std::to_string(listed) + "\n"));
+  CHECK(contains(text.body, " lw-http-0\n"));
+  Fetched dump = fetch(url + "/debug/pprof/goroutine?debug=2");
+  CHECK(dump.status == "200");
+  CHECK(contains(dump.headers, "Content-Type: text/plain; charset=utf-8"));
+  Fetched heap_text = fetch(url + "/debug/pprof/heap?debug=1");
+  CHECK(heap_text.body.rfind("heap profile: ", 0) == 0);
+  Fetched gz = fetch(url + "/debug/pprof/heap");
+  CHECK(contains(gz.headers, "Content-Disposition: attachment; filename=\"heap\""));
+  CHECK(gz.body.substr(0, 2) == "\x1f\x8b");  // gzip magic
+  CHECK(app.terminate() == 0);
+}
+
+TEST_CASE("go tool pprof reads the program's own heap and tasks") {
+  // Every allocation sampled (rate 1): 64 blocks of 4096 bytes from server_basic_retain(), and 3
+  // tasks stuck forever in server_basic_stuck().
+  FixtureProcess app({"LEAKWATCH_HTTP=127.0.0.1:0", "LEAKWATCH_HEAP_RATE=1"}, {"64", "3"});
+  REQUIRE_MESSAGE(app.ok(), app.output());
+  const std::string url = app.url();
+
+  auto heap = lw::test::pprof("-raw '" + url + "/debug/pprof/heap'");
+  INFO(heap.output);
+  REQUIRE(heap.exit_code == 0);
+  bool found_blocks = false;
+  for (const auto& s : lw::test::parse_raw(heap.output).samples)
+    if (!s.frames.empty() && s.frames[0] == "server_basic_retain(int, unsigned long)" &&
+        s.values == std::vector<long long>{64, 64 * 4096, 64, 64 * 4096})
+      found_blocks = true;
+#if LW_HEAP_INTERPOSED
+  CHECK(found_blocks);
+#else
+  CHECK_FALSE(found_blocks);  // sanitizer builds leave the malloc interposer out: no heap samples
+#endif
+
+  auto goroutine = lw::test::pprof("-raw '" + url + "/debug/pprof/goroutine'");
+  INFO(goroutine.output);
+  REQUIRE(goroutine.exit_code == 0);
+  long long total = 0;
+  const lw::test::RawSample* stuck = nullptr;
+  auto g = lw::test::parse_raw(goroutine.output);
+  for (const auto& s : g.samples) {
+    total += s.values.at(0);
+    // The runtime's own frames (fiber_switch, wait, recv_raw) are innermost, as Go's gopark is.
+    for (const auto& f : s.frames)
+      if (f == "server_basic_stuck(lw::Chan<int>)") stuck = &s;
+  }
+  CHECK(total == 4);  // the main task and the 3 stuck ones
+  REQUIRE(stuck != nullptr);
+  CHECK(stuck->values == std::vector<long long>{3});
+  CHECK(stuck->labels == std::vector<std::string>{"role:[stuck]"});
+
+  auto leak = lw::test::pprof("-raw '" + url + "/debug/pprof/goroutineleak'");
+  REQUIRE(leak.exit_code == 0);
+  long long leaked = 0;
+  for (const auto& s : lw::test::parse_raw(leak.output).samples) leaked += s.values.at(0);
+  CHECK(leaked == 3);
+
+  Fetched dump = fetch(url + "/debug/pprof/goroutineleak?debug=2");
+  CHECK(contains(dump.body, "[chan receive (leaked)"));
+  CHECK(contains(dump.body, "server_basic_stuck(lw::Chan<int>)"));
+  Fetched metrics = fetch(url + "/metrics");
+  CHECK(contains(metrics.body, "\ngo_goroutines 4\n"));
+  CHECK(contains(metrics.body, "\nleakwatch_leaked_tasks 3\n"));
+  CHECK(contains(metrics.body, "\nleakwatch_tasks{state=\"waiting\"} 4\n"));
+  auto prom = run_command("promtool check metrics < '" + save("metrics_tasks.txt", metrics.body) + "'");
+  CHECK(prom.exit_code == 0);
+  CHECK(app.terminate() == 0);
+}
+
 TEST_CASE("bad input from a real client gets its status, and the program keeps serving") {
   FixtureProcess app({"LEAKWATCH_HTTP=127.0.0.1:0"});
+  REQUIRE_MESSAGE(app.ok(), app.output());
   INFO(app.output());
   const std::string url = app.url();
   struct Case {
@@ -250,6 +368,7 @@ TEST_CASE("bad input from a real client gets its status, and the program keeps s
 
 TEST_CASE("LEAKWATCH_TOKEN requires the bearer token on every path") {
   FixtureProcess app({"LEAKWATCH_HTTP=127.0.0.1:0", "LEAKWATCH_TOKEN=t0k3n"});
+  REQUIRE_MESSAGE(app.ok(), app.output());
   INFO(app.output());
   CHECK(contains(app.output(), "(bearer token required)"));
   const std::string url = app.url();
@@ -265,13 +384,34 @@ TEST_CASE("LEAKWATCH_TOKEN requires the bearer token on every path") {
 
 TEST_CASE("a port in use or a bad LEAKWATCH_HTTP is reported and the program runs on") {
   FixtureProcess first({"LEAKWATCH_HTTP=127.0.0.1:0"});
+  REQUIRE_MESSAGE(first.ok(), first.output());
   const std::string port = first.url().substr(first.url().rfind(':') + 1);
   FixtureProcess second({"LEAKWATCH_HTTP=127.0.0.1:" + port});
+  REQUIRE_MESSAGE(second.ok(), second.output());
   INFO(second.output());
   CHECK(contains(second.output(), "leakwatch: debug server not started: LEAKWATCH_HTTP=127.0.0.1:" + port));
   CHECK(contains(second.output(), "server=none"));
   FixtureProcess bad({"LEAKWATCH_HTTP=localhost:http"});
+  REQUIRE_MESSAGE(bad.ok(), bad.output());
   CHECK(contains(bad.output(), "port must be a number"));
   CHECK(bad.terminate() == 0);
   CHECK(fetch(first.url() + "/metrics").status == "200");
 }
+
+#if !LW_SANITIZED
+TEST_CASE("LD_PRELOAD=libleakwatch_preload.so serves an unmodified program") {
+  FixtureProcess app({"LEAKWATCH_HTTP=127.0.0.1:0", "LD_PRELOAD=" LW_PRELOAD_LIB}, {"30"}, "sleep",
+                     "debug server listening on");
+  REQUIRE_MESSAGE(app.ok(), app.output());
+  const std::string url = app.url();
+  Fetched cmdline = fetch(url + "/debug/pprof/cmdline");
+  CHECK(cmdline.status == "200");
+  CHECK(cmdline.body == std::string("sleep") + '\0' + "30");
+  Fetched metrics = fetch(url + "/metrics");
+  CHECK(metrics.status == "200");
+  auto prom = run_command("promtool check metrics < '" + save("metrics_preload.txt", metrics.body) + "'");
+  CHECK(prom.exit_code == 0);
+  auto heap = lw::test::pprof("-raw '" + url + "/debug/pprof/heap'");
+  CHECK(heap.exit_code == 0);
+}
+#endif
