@@ -545,3 +545,36 @@ TEST_CASE("export writes stored snapshots as profiles go tool pprof reads") {
   CHECK(missing.exit_code == 2);
   CHECK(contains(missing.output, "no database at"));
 }
+
+#ifdef LW_REAL_PRELOAD
+TEST_CASE("run preloads the real tracker: the program serves snapshots leakwatch can store") {
+  TempDb db;
+  std::string addr = "127.0.0.1:" + std::to_string(dead_port());
+  // No LEAKWATCH_PRELOAD: leakwatch finds libleakwatch_preload.so beside itself (build tree).
+  auto r = run_command("unset LEAKWATCH_PRELOAD; " + kCli + " run --http " + addr + " -- sleep 30 & pid=$!; " +
+                       "for i in $(seq 1 100); do " + kCli + " snapshot " + addr + " --db " + db.path +
+                       " 2>/dev/null && break; sleep 0.1; done; kill -TERM $pid; wait $pid; echo \"run_exit=$?\"");
+  CHECK(contains(r.output, "1\n"));
+  CHECK(contains(r.output, "run_exit=143"));
+  auto st = lw::store::Store::open(db.path);
+  REQUIRE(st.ok());
+  auto snap = (*st)->load_snapshot(1);
+  REQUIRE_MESSAGE(snap.ok(), r.output);
+  bool is_sleep = false;
+  for (const auto& arg : snap->process.cmdline) is_sleep = is_sleep || arg == "sleep";
+  CHECK(is_sleep);
+  CHECK(snap->process.pid > 0);
+}
+#endif
+
+TEST_CASE("watch draws a live status line only on a terminal") {
+  ScriptedTarget target([](int i) { return healthy(i); });
+  TempDb db;
+  auto tty = run_command("script -qec \"" + kCli + " watch " + target.url() + " --every 20ms --count 3 --db " + db.path +
+                         "\" /dev/null");
+  CHECK(contains(tty.output, "\r\033[Kwatch: round 3, 1/1 targets up, 3 snapshots, 0 findings"));
+  TempDb db2;
+  auto piped = run_command(kCli + " watch " + target.url() + " --every 20ms --count 3 --db " + db2.path);
+  CHECK_FALSE(contains(piped.output, "watch: round"));
+  CHECK_FALSE(contains(piped.output, "\033["));
+}
