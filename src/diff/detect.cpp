@@ -277,6 +277,44 @@ void process_growth(const Series& s, const std::vector<double>& xs, const Detect
   }
 }
 
+// fold_explained() keeps one finding per fault. Task growth at a creation site whose tasks are
+// already reported leaked or stuck is the same fault seen twice: it becomes that finding's growth
+// rate. A process-level trend is dropped when a site-level finding of the same resource is there
+// to explain it; it stays when no single site does (growth spread thinly over many sites).
+void fold_explained(std::vector<Finding>& out) {
+  std::vector<bool> drop(out.size(), false);
+  bool heap_site = false, task_site = false;
+  for (std::size_t g = 0; g < out.size(); ++g) {
+    if (out[g].kind != FindingKind::kTaskGrowth || out[g].create_frames.empty()) continue;
+    for (Finding& f : out) {
+      if ((f.kind == FindingKind::kLeakedTasks || f.kind == FindingKind::kStuckTasks) &&
+          f.create_frames == out[g].create_frames) {
+        f.tasks_per_minute = std::max(f.tasks_per_minute, out[g].tasks_per_minute);
+        drop[g] = true;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (drop[i]) continue;
+    if (out[i].kind == FindingKind::kHeapGrowth) heap_site = true;
+    if (out[i].kind == FindingKind::kTaskGrowth || out[i].tasks_per_minute > 0) {
+      if (out[i].kind != FindingKind::kTaskCountGrowth) task_site = true;
+    }
+  }
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if ((out[i].kind == FindingKind::kHeapAllocGrowth && heap_site) ||
+        (out[i].kind == FindingKind::kTaskCountGrowth && task_site))
+      drop[i] = true;
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (drop[i]) continue;
+    if (kept != i) out[kept] = std::move(out[i]);
+    ++kept;
+  }
+  out.resize(kept);
+}
+
 double strength(const Finding& f) {
   switch (f.kind) {
     case FindingKind::kHeapGrowth:
@@ -300,6 +338,7 @@ std::vector<Finding> detect_series(const Series& s, const StackNames& names, con
   heap_growth(s, xs, names, o, out);
   task_growth(s, xs, names, o, out);
   process_growth(s, xs, o, out);
+  fold_explained(out);
   return out;
 }
 

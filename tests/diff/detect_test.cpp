@@ -257,9 +257,45 @@ TEST_CASE("task_growth: tasks created at one site keep rising; a steady pool doe
   CHECK(found[0].frames == std::vector<std::string>{"lw::go", "Poller::start"});
   CHECK(found[0].count == 21);
   CHECK(found[0].tasks_per_minute == doctest::Approx(3));
+  // The process's task count rises too, but the site explains it: one fault, one finding.
+  CHECK(of_kind(all, FindingKind::kTaskCountGrowth).empty());
+}
+
+TEST_CASE("task_count_growth stays when no single site explains it") {
+  Harness h;
+  for (int i = 0; i < 8; ++i) {
+    SnapshotBuilder b(kT0 + i * kMinute);
+    std::uint64_t id = 100;
+    // Ten sites each gain a task every other minute: each adds fewer than min_task_growth (5),
+    // together they add 30.
+    for (int site = 0; site < 10; ++site)
+      for (int k = 0; k < (i + site % 2) / 2; ++k)
+        b.task(id++, "", 50 + i, {"Spinner::spin"}, {"lw::go", "Site" + std::to_string(site) + "::start"});
+    h.add(b);
+  }
+  auto all = h.run();
+  CHECK(of_kind(all, FindingKind::kTaskGrowth).empty());
   auto total = of_kind(all, FindingKind::kTaskCountGrowth);
   REQUIRE(total.size() == 1);
-  CHECK(total[0].last_value == 25);
+  CHECK(total[0].tasks_per_minute == doctest::Approx(5).epsilon(0.2));
+}
+
+TEST_CASE("leaked tasks that pile up at one creation site are one finding, with their rate") {
+  Harness h;
+  for (int i = 0; i < 8; ++i) {
+    SnapshotBuilder b(kT0 + i * kMinute);
+    for (std::uint64_t id = 1000; id < 1000 + 4 * static_cast<std::uint64_t>(i); ++id)
+      b.task(id, "chan send", 1, {"lw::Chan<int>::send", "Backend::query"}, {"lw::go", "Handler::fetch"},
+             /*leaked=*/true);
+    h.add(b);
+  }
+  auto all = h.run();
+  auto leaked = of_kind(all, FindingKind::kLeakedTasks);
+  REQUIRE(leaked.size() == 1);
+  CHECK(leaked[0].count == 28);
+  CHECK(leaked[0].tasks_per_minute == doctest::Approx(4));
+  CHECK(of_kind(all, FindingKind::kTaskGrowth).empty());
+  CHECK(of_kind(all, FindingKind::kTaskCountGrowth).empty());
 }
 
 TEST_CASE("heap_alloc_growth follows the process's HeapAlloc; a flat one is quiet") {
@@ -272,7 +308,7 @@ TEST_CASE("heap_alloc_growth follows the process's HeapAlloc; a flat one is quie
     flat.add(f);
   }
   auto found = of_kind(grows.run(), FindingKind::kHeapAllocGrowth);
-  REQUIRE(found.size() == 1);
+  REQUIRE(found.size() == 1);  // no heap site explains it, so the process-level trend stays
   CHECK(found[0].bytes_per_minute == doctest::Approx(2'000'000).epsilon(0.05));
   CHECK(flat.run().empty());
 }

@@ -107,6 +107,11 @@ std::string format_duration(std::int64_t ns) {
   return out;
 }
 
+// growth_text() is ", +N tasks/min" for stuck or leaked tasks that keep piling up.
+std::string growth_text(const diff::Finding& f) {
+  return f.tasks_per_minute > 0 ? ", +" + fmt("%.1f", f.tasks_per_minute) + " tasks/min" : "";
+}
+
 std::string finding_text(const diff::Finding& f) {
   std::string out(to_string(f.kind));
   out += "  " + f.target;
@@ -129,11 +134,11 @@ std::string finding_text(const diff::Finding& f) {
       break;
     case diff::FindingKind::kStuckTasks:
       out += "  " + std::to_string(f.count) + (f.count == 1 ? " task" : " tasks") + " [" + f.wait_reason +
-             "] unmoved for " + format_duration(f.span_ns) + range + "\n";
+             "] unmoved for " + format_duration(f.span_ns) + growth_text(f) + range + "\n";
       break;
     case diff::FindingKind::kLeakedTasks:
       out += "  " + std::to_string(f.count) + (f.count == 1 ? " task" : " tasks") + " [" + f.wait_reason +
-             "] can never wake" + (f.detail.empty() ? "" : ": " + f.detail) + "\n";
+             "] can never wake" + growth_text(f) + (f.detail.empty() ? "" : ": " + f.detail) + "\n";
       break;
   }
   frames_text(out, f.frames, "    ");
