@@ -34,3 +34,24 @@ function(leakwatch_module)
   endforeach()
   set_property(GLOBAL APPEND PROPERTY LEAKWATCH_MODULES ${target})
 endfunction()
+
+# leakwatch_protobuf(<out_var> <proto file in the current source dir>)
+#
+# Generates C++ for a .proto with the project root as protoc's only import directory, so the file
+# is registered in protobuf's process-wide pool under its project path ("src/snapshot/snapshot.proto",
+# not a bare "snapshot.proto" that a host program might also register: a second registration of one
+# name aborts the process) and "src/<dir>/<name>.pb.h" resolves from the build directory.
+# protobuf_generate() in CMake 3.25 always puts the proto's own directory first on the import path.
+function(leakwatch_protobuf out_var proto)
+  file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/${proto})
+  string(REGEX REPLACE "\\.proto$" "" stem ${rel})
+  set(outputs ${PROJECT_BINARY_DIR}/${stem}.pb.cc ${PROJECT_BINARY_DIR}/${stem}.pb.h)
+  add_custom_command(
+    OUTPUT ${outputs}
+    COMMAND protobuf::protoc --cpp_out ${PROJECT_BINARY_DIR} -I ${PROJECT_SOURCE_DIR}
+            ${CMAKE_CURRENT_SOURCE_DIR}/${proto}
+    DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${proto} protobuf::protoc
+    COMMENT "Generating ${stem}.pb.{h,cc}"
+    VERBATIM)
+  set(${out_var} ${outputs} PARENT_SCOPE)
+endfunction()

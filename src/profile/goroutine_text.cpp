@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "src/base/call_site.hpp"
@@ -56,23 +57,35 @@ bool selected(const TaskRecord& t, TaskSelection which) {
 
 void write_debug1(std::ostream& os, const snapshot::Snapshot& s, TaskSelection which) {
   SnapshotSymbols sym(s);
-  struct Record {
+  // Group by (stack id, rendered labels) first, so that the key text Go sorts by is built once
+  // per group rather than once per task (100k tasks in a few hundred groups is the usual shape).
+  struct Group {
     int count = 0;
     snapshot::StackId stack = 0;
+    std::string labels;
   };
-  std::map<std::string, Record> records;  // Go's key: "@ 0x.. 0x..[\n# labels: {...}]"
+  std::map<std::pair<snapshot::StackId, std::string>, int> group_of;
+  std::vector<Group> groups;
   int total = 0;
   for (const auto& t : s.tasks) {
     if (!selected(t, which)) continue;
     ++total;
-    std::string key = "@";
-    for (std::uint64_t pc : sym.pcs(t.stack_id)) key += " " + hex(pc);
-    if (!t.labels.empty()) key += "\n# labels: " + labels_json(t.labels);
-    Record& r = records[key];
-    ++r.count;
-    r.stack = t.stack_id;
+    std::string labels = t.labels.empty() ? std::string() : labels_json(t.labels);
+    auto [it, fresh] = group_of.try_emplace({t.stack_id, labels}, static_cast<int>(groups.size()));
+    if (fresh) groups.push_back({0, t.stack_id, std::move(labels)});
+    ++groups[static_cast<std::size_t>(it->second)].count;
   }
-  std::vector<std::pair<const std::string*, const Record*>> order;
+  // Go's key: "@ 0x.. 0x..[\n# labels: {...}]"; equal keys (equal stacks under two ids) merge.
+  std::map<std::string, Group> records;
+  for (const Group& g : groups) {
+    std::string key = "@";
+    for (std::uint64_t pc : sym.pcs(g.stack)) key += " " + hex(pc);
+    if (!g.labels.empty()) key += "\n# labels: " + g.labels;
+    Group& r = records[key];
+    r.count += g.count;
+    r.stack = g.stack;
+  }
+  std::vector<std::pair<const std::string*, const Group*>> order;
   for (const auto& [k, r] : records) order.emplace_back(&k, &r);
   std::stable_sort(order.begin(), order.end(),
                    [](const auto& a, const auto& b) { return a.second->count > b.second->count; });
@@ -107,54 +120,118 @@ std::string state_words(const TaskRecord& t, std::int64_t now_ns) {
   return out;
 }
 
-// function_name() is the frame's function, or its address when the snapshot has no symbol.
-std::string function_name(const SnapshotSymbols& sym, std::uint64_t pc) {
+// append_function() appends the frame's function, or its address when it has no symbol.
+void append_function(std::string& out, const SnapshotSymbols& sym, std::uint64_t pc) {
   std::string_view f = sym.function(pc);
-  return f.empty() ? hex(base::call_site(pc)) : std::string(f);
+  if (f.empty())
+    out += hex(base::call_site(pc));
+  else
+    out += f;
 }
 
-void write_file_line(std::ostream& os, const SnapshotSymbols& sym, std::uint64_t pc) {
+void append_file_line(std::string& out, const SnapshotSymbols& sym, std::uint64_t pc) {
   const auto* loc = sym.location(pc);
-  os << '\t' << (loc && !loc->file.empty() ? loc->file : "??") << ':' << (loc ? loc->line : 0)
-     << '\n';
+  out += '\t';
+  out += loc && !loc->file.empty() ? std::string_view(loc->file) : std::string_view("??");
+  out += ':';
+  out += std::to_string(loc ? loc->line : 0);
+  out += '\n';
 }
+
+// Debug2Writer renders tasks into a buffer, each distinct stack's frames and each creation
+// site's line once: a dump of 100k tasks parked at a few hundred sites renders a few hundred
+// stacks, not 100k.
+class Debug2Writer {
+ public:
+  explicit Debug2Writer(const snapshot::Snapshot& s) : sym_(s) {}
+
+  void task(std::string& out, const TaskRecord& t, std::int64_t now_ns) {
+    out += "goroutine ";
+    out += std::to_string(t.id);
+    out += " [";
+    out += state_words(t, now_ns);
+    out += "]:\n";
+    out += frames(t.stack_id);
+    if (t.create_stack_id != 0 || t.parent_id != 0) {
+      const std::string& site = creator(t.create_stack_id);
+      out += site.substr(0, site.find('\n'));
+      if (t.parent_id != 0) {
+        out += " in goroutine ";
+        out += std::to_string(t.parent_id);
+      }
+      out += site.substr(site.find('\n'));
+    }
+    if (!t.labels.empty()) {
+      out += "# labels: ";
+      out += labels_json(t.labels);
+      out += '\n';
+    }
+    if (t.leaked) {
+      out += "# leaked: ";
+      out += t.leak_reason.empty() ? "proven never to wake" : one_line(t.leak_reason, false);
+      out += '\n';
+    }
+  }
+
+ private:
+  const std::string& frames(snapshot::StackId id) {
+    auto [it, fresh] = frames_.try_emplace(id);
+    if (fresh) {
+      for (std::uint64_t pc : sym_.pcs(id)) {
+        append_function(it->second, sym_, pc);
+        it->second += "(...)\n";
+        append_file_line(it->second, sym_, pc);
+      }
+    }
+    return it->second;
+  }
+
+  // creator() is "created by F\n\tfile:line\n" for a creation stack. F is its innermost frame
+  // outside the runtime (the go() call itself is runtime code), as Go names the function
+  // holding the go statement.
+  const std::string& creator(snapshot::StackId id) {
+    auto [it, fresh] = creators_.try_emplace(id);
+    if (fresh) {
+      std::string& out = it->second;
+      const auto& pcs = sym_.pcs(id);
+      std::size_t i = 0;
+      while (i < pcs.size() && is_runtime_frame(sym_.function(pcs[i]))) ++i;
+      if (i == pcs.size()) i = 0;
+      out = "created by ";
+      if (pcs.empty()) {
+        out += "??\n\t??:0\n";
+      } else {
+        append_function(out, sym_, pcs[i]);
+        out += '\n';
+        append_file_line(out, sym_, pcs[i]);
+      }
+    }
+    return it->second;
+  }
+
+  SnapshotSymbols sym_;
+  std::unordered_map<snapshot::StackId, std::string> frames_;
+  std::unordered_map<snapshot::StackId, std::string> creators_;
+};
 
 void write_debug2(std::ostream& os, const snapshot::Snapshot& s, TaskSelection which) {
-  SnapshotSymbols sym(s);
   std::vector<const TaskRecord*> tasks;
   for (const auto& t : s.tasks)
     if (selected(t, which)) tasks.push_back(&t);
   std::sort(tasks.begin(), tasks.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
-  bool first = true;
-  for (const TaskRecord* t : tasks) {
-    if (!first) os << '\n';
-    first = false;
-    os << "goroutine " << t->id << " [" << state_words(*t, s.time_unix_ns) << "]:\n";
-    for (std::uint64_t pc : sym.pcs(t->stack_id)) {
-      os << function_name(sym, pc) << "(...)\n";
-      write_file_line(os, sym, pc);
+  Debug2Writer w(s);
+  std::string out;
+  constexpr std::size_t kFlushAt = 1 << 20;
+  out.reserve(kFlushAt + 4096);
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (i) out += '\n';
+    w.task(out, *tasks[i], s.time_unix_ns);
+    if (out.size() >= kFlushAt) {
+      os.write(out.data(), static_cast<std::streamsize>(out.size()));
+      out.clear();
     }
-    // The creator is the innermost frame of the creation stack outside the runtime (the go()
-    // call itself is runtime code), as Go names the function holding the go statement.
-    const auto& create = sym.pcs(t->create_stack_id);
-    if (!create.empty() || t->parent_id != 0) {
-      std::size_t i = 0;
-      while (i < create.size() && is_runtime_frame(sym.function(create[i]))) ++i;
-      if (i == create.size()) i = 0;
-      os << "created by " << (create.empty() ? "??" : function_name(sym, create[i]));
-      if (t->parent_id != 0) os << " in goroutine " << t->parent_id;
-      os << '\n';
-      if (create.empty())
-        os << "\t??:0\n";
-      else
-        write_file_line(os, sym, create[i]);
-    }
-    if (!t->labels.empty()) os << "# labels: " << labels_json(t->labels) << '\n';
-    if (t->leaked)
-      os << "# leaked: "
-         << (t->leak_reason.empty() ? "proven never to wake" : one_line(t->leak_reason, false))
-         << '\n';
   }
+  os.write(out.data(), static_cast<std::streamsize>(out.size()));
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 //
 // One pprof Location per distinct return address, its address being base::call_site() of it
 // (pprof's convention: an address inside the call instruction), with one Line when the snapshot
-// symbolized it. Functions are keyed by (name, file). Mappings are the snapshot's, in its order
+// symbolized it. Functions are keyed by (name, file); name is the demangled name as the target
+// gave it, system_name is left empty (see function_id()). Mappings are the snapshot's, in its order
 // (the executable first, as /proc/self/maps lists it), each flagged has_functions /
 // has_filenames / has_line_numbers when any of its locations carries them, so pprof does not try
 // to symbolize again what the target already did. An address in no mapping gets mapping_id 0,
@@ -18,7 +19,7 @@
 // made only of such frames is kept whole by pprof's rule (it never prunes past the root).
 //
 // Goroutines: one sample per distinct (stack, labels) with the number of tasks as its value,
-// sorted like Go's (count descending, then key), labels as string labels. Dead tasks are left
+// largest count first (ties by stack id, then labels), labels as string labels. Dead tasks are left
 // out, as Go leaves out dead goroutines.
 #include "src/profile/pprof_builder.hpp"
 
@@ -90,6 +91,18 @@ class Builder {
     return l->id();
   }
 
+  // pseudo_location_id() returns a Location with no address whose one frame is `function`, for
+  // samples that have no captured stack (pprof drops a sample without locations from every view).
+  std::uint64_t pseudo_location_id(const std::string& function) {
+    auto it = pseudo_ids_.find(function);
+    if (it != pseudo_ids_.end()) return it->second;
+    pb::Location* l = p_.add_location();
+    l->set_id(static_cast<std::uint64_t>(p_.location_size()));
+    l->add_line()->set_function_id(function_id(snapshot::Location{0, function, "", 0, 0}));
+    pseudo_ids_.emplace(function, l->id());
+    return l->id();
+  }
+
   // add_sample() adds a sample over `pcs` (innermost first) with `values`.
   pb::Sample* add_sample(const std::vector<std::uint64_t>& pcs,
                          std::initializer_list<std::int64_t> values) {
@@ -121,7 +134,9 @@ class Builder {
     pb::Function* f = p_.add_function();
     f->set_id(static_cast<std::uint64_t>(p_.function_size()));
     f->set_name(str(loc.function));
-    f->set_system_name(str(loc.function));
+    // system_name stays empty: the snapshot has no mangled name, and pprof re-"demangles" a
+    // function whose system_name equals its name, stripping the parameters of C++-looking names
+    // ("cache::Store::put"), which would make the default view differ from -symbolize=none.
     f->set_filename(str(loc.file));
     function_ids_.emplace(std::move(key), f->id());
     return f->id();
@@ -132,6 +147,7 @@ class Builder {
   PprofStrings strings_;
   std::unordered_map<const snapshot::Mapping*, std::uint64_t> mapping_ids_;
   std::unordered_map<std::uint64_t, std::uint64_t> location_ids_;
+  std::unordered_map<std::string, std::uint64_t> pseudo_ids_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> function_ids_;
 };
 
@@ -144,14 +160,15 @@ std::string count_profile(const snapshot::Snapshot& s, std::string_view name, Ta
   p.set_period(1);
   b.value_type(p.add_sample_type(), name, "count");
 
-  using Key = std::pair<std::vector<std::uint64_t>, snapshot::Labels>;
+  // Grouped by stack id (the interner gives equal stacks one id) and sorted labels.
+  using Key = std::pair<snapshot::StackId, snapshot::Labels>;
   std::map<Key, std::int64_t> counts;
   for (const auto& t : s.tasks) {
     if (t.state == snapshot::TaskState::kDead) continue;
     if (which == TaskSelection::kLeaked && !t.leaked) continue;
     snapshot::Labels labels = t.labels;
     std::sort(labels.begin(), labels.end());
-    ++counts[Key(b.symbols().pcs(t.stack_id), std::move(labels))];
+    ++counts[Key(t.stack_id, std::move(labels))];
   }
   std::vector<std::pair<const Key*, std::int64_t>> order;
   order.reserve(counts.size());
@@ -159,7 +176,7 @@ std::string count_profile(const snapshot::Snapshot& s, std::string_view name, Ta
   std::stable_sort(order.begin(), order.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
   for (const auto& [key, n] : order) {
-    pb::Sample* sample = b.add_sample(key->first, {n});
+    pb::Sample* sample = b.add_sample(b.symbols().pcs(key->first), {n});
     for (const auto& [k, v] : key->second) b.string_label(sample, k, v);
   }
   return b.serialize();
@@ -201,10 +218,13 @@ std::string threadcreate_pprof(const snapshot::Snapshot& s) {
   b.value_type(p.mutable_period_type(), "threadcreate", "count");
   p.set_period(1);
   b.value_type(p.add_sample_type(), "threadcreate", "count");
-  // Threads carry no creation stack in the snapshot; each is one sample with an empty stack,
-  // told apart by its tid and name labels.
+  // Threads carry no creation stack in the snapshot, and pprof drops samples without locations,
+  // so each thread's stack is one pseudo-frame naming it ("thread lw-worker-0"), with tid and
+  // name labels.
   for (const auto& t : s.threads) {
     pb::Sample* sample = b.add_sample({}, {1});
+    sample->add_location_id(
+        b.pseudo_location_id(t.name.empty() ? std::string("thread") : "thread " + t.name));
     b.number_label(sample, "tid", t.tid);
     if (!t.name.empty()) b.string_label(sample, "thread", t.name);
     if (t.runtime_worker) b.string_label(sample, "role", "runtime worker");

@@ -5,11 +5,15 @@
 #include "src/snapshot/capture.hpp"
 
 #include <dirent.h>
+#include <elf.h>
+#include <link.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -53,6 +57,60 @@ void fill_resident_sizes(MemStats* mem) {
   if (statm >> size >> resident) mem->rss = resident * static_cast<std::uint64_t>(page);
   rusage ru{};
   if (getrusage(RUSAGE_SELF, &ru) == 0) mem->max_rss = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
+}
+
+// LoadedObject is one ELF object loaded in the process: its PT_LOAD address ranges and build id.
+struct LoadedObject {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;  // [start, limit)
+  std::string build_id;  // lowercase hex, empty if none
+};
+
+// build_id_of() reads NT_GNU_BUILD_ID from the object's PT_NOTE segments, already in memory.
+std::string build_id_of(const dl_phdr_info* info) {
+  static const char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_NOTE) continue;
+    auto* p = reinterpret_cast<const unsigned char*>(info->dlpi_addr + ph.p_vaddr);
+    const unsigned char* end = p + ph.p_memsz;
+    while (p + sizeof(ElfW(Nhdr)) <= end) {
+      auto* note = reinterpret_cast<const ElfW(Nhdr)*>(p);
+      const unsigned char* name = p + sizeof(ElfW(Nhdr));
+      const unsigned char* desc = name + ((note->n_namesz + 3) & ~3u);
+      const unsigned char* next = desc + ((note->n_descsz + 3) & ~3u);
+      if (next > end) break;
+      if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0) {
+        std::string hex;
+        for (unsigned j = 0; j < note->n_descsz; ++j) {
+          hex += kHex[desc[j] >> 4];
+          hex += kHex[desc[j] & 15];
+        }
+        return hex;
+      }
+      p = next;
+    }
+  }
+  return {};
+}
+
+// loaded_objects() lists every loaded ELF object (dl_iterate_phdr holds the loader's lock, so the
+// list is consistent with itself).
+std::vector<LoadedObject> loaded_objects() {
+  std::vector<LoadedObject> out;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* data) {
+        LoadedObject o;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+          if (ph.p_type == PT_LOAD)
+            o.ranges.emplace_back(info->dlpi_addr + ph.p_vaddr, info->dlpi_addr + ph.p_vaddr + ph.p_memsz);
+        }
+        o.build_id = build_id_of(info);
+        if (!o.build_id.empty()) static_cast<std::vector<LoadedObject>*>(data)->push_back(std::move(o));
+        return 0;
+      },
+      &out);
+  return out;
 }
 
 }  // namespace
@@ -109,6 +167,7 @@ std::vector<ThreadRecord> read_threads() {
 
 std::vector<Mapping> read_mappings() {
   std::vector<Mapping> out;
+  const std::vector<LoadedObject> objects = loaded_objects();
   std::ifstream maps("/proc/self/maps");
   std::string line;
   while (std::getline(maps, line)) {
@@ -121,6 +180,11 @@ std::vector<Mapping> read_mappings() {
       continue;
     if (perms[2] != 'x') continue;  // pprof only needs code
     Mapping m{start, limit, offset, path_at > 0 ? line.substr(static_cast<std::size_t>(path_at)) : "", ""};
+    // The build id comes from the loaded object whose segments hold this region: matching by
+    // address, not by path, since the loader's path and /proc's may differ (/lib vs /usr/lib).
+    for (const LoadedObject& o : objects)
+      for (const auto& [lo, hi] : o.ranges)
+        if (start < hi && lo < limit && m.build_id.empty()) m.build_id = o.build_id;
     out.push_back(std::move(m));
   }
   return out;
@@ -147,6 +211,10 @@ void symbolize_stacks(Snapshot* s) {
 }
 
 Snapshot capture_snapshot(const CaptureOptions& options) {
+  // One capture at a time: concurrent requests would each hold a full snapshot and compete for
+  // the symbolizer's lock anyway; serializing bounds the memory and CPU a burst of requests takes.
+  static std::mutex capture_mu;
+  std::lock_guard<std::mutex> lock(capture_mu);
   Snapshot s;
   s.time_unix_ns = base::wall_now_ns();
   base::Nanos began = base::now_ns();

@@ -1,3 +1,14 @@
+// The store's SQLite connection.
+//
+// Choices:
+// - WAL journal: a watcher writes while `leakwatch diff` reads from another process, and a crash
+//   (kill -9) in the middle of a write leaves the last committed state readable. Rejected: the
+//   default rollback journal, where a reader blocks the writer and the writer every reader.
+// - Busy timeout instead of our own retry loop: SQLite's handler sleeps and retries while another
+//   connection holds the write lock; after the timeout we say "locked" with the time waited, so a
+//   user sees who to stop rather than a bare SQLITE_BUSY.
+// - quick_check on open: a file that is not a database, or is corrupt, is found before anything
+//   is written to it, and it is never "repaired" by overwriting.
 #include "src/store/database.hpp"
 
 #include <sqlite3.h>
@@ -5,44 +16,62 @@
 namespace lw::store {
 namespace {
 
-Error sqlite_error(sqlite3* db, const std::string& path, const char* what) {
+Error open_error(sqlite3* db, const std::string& path, const char* what) {
   return make_error(std::string(what) + " " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
 }  // namespace
 
-Result<std::unique_ptr<Database>> Database::open(const std::string& path) {
+Result<std::unique_ptr<Database>> Database::open(const std::string& path, int busy_timeout_ms) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   if (rc != SQLITE_OK) {
-    Error e = sqlite_error(db, path, "cannot open database");
+    Error e = open_error(db, path, "cannot open database");
     sqlite3_close(db);
     return e;
   }
-  std::unique_ptr<Database> d(new Database(db, path));
-  // A locked database is retried for up to 5 s before the caller sees SQLITE_BUSY.
-  sqlite3_busy_timeout(db, 5000);
+  std::unique_ptr<Database> d(new Database(db, path, busy_timeout_ms));
+  sqlite3_busy_timeout(db, busy_timeout_ms);
   // quick_check reads every page: it is where a file that is not a database, or a corrupt one,
   // shows itself, before anything is written.
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, nullptr) != SQLITE_OK)
-    return sqlite_error(db, path, "not a usable leakwatch database:");
-  bool sound = sqlite3_step(st) == SQLITE_ROW &&
+  if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, nullptr) != SQLITE_OK) {
+    if (sqlite3_errcode(db) == SQLITE_BUSY || sqlite3_errcode(db) == SQLITE_LOCKED)
+      return d->error("cannot open database");
+    return open_error(db, path, "not a usable leakwatch database:");
+  }
+  int step = sqlite3_step(st);
+  bool sound = step == SQLITE_ROW &&
                std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "ok";
   sqlite3_finalize(st);
+  if (step == SQLITE_BUSY) return d->error("cannot open database");
   if (!sound) return make_error("database " + path + " is corrupt; it was left untouched");
   if (auto r = d->exec("PRAGMA journal_mode=WAL"); !r) return r.error();
   if (auto r = d->exec("PRAGMA foreign_keys=ON"); !r) return r.error();
+  // NORMAL is durable across a process crash in WAL mode (only a power loss can drop the last
+  // transactions), and it avoids an fsync per snapshot.
+  if (auto r = d->exec("PRAGMA synchronous=NORMAL"); !r) return r.error();
   return d;
 }
 
 Database::~Database() { sqlite3_close(db_); }
 
+Error Database::error(std::string_view what) const {
+  int code = sqlite3_errcode(db_);
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+    return make_error(std::string(what) + ": database " + path_ +
+                      " is locked by another writer (gave up after " +
+                      std::to_string(busy_timeout_ms_) + " ms)");
+  return make_error(std::string(what) + ": database " + path_ + ": " + sqlite3_errmsg(db_));
+}
+
 Result<void> Database::exec(const char* sql) {
   char* msg = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    int code = sqlite3_errcode(db_);
     std::string text = msg ? msg : sqlite3_errmsg(db_);
     sqlite3_free(msg);
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return error("cannot write");
     return make_error("database " + path_ + ": " + text);
   }
   return {};
@@ -51,10 +80,76 @@ Result<void> Database::exec(const char* sql) {
 Result<std::int64_t> Database::user_version() {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &st, nullptr) != SQLITE_OK)
-    return sqlite_error(db_, path_, "cannot read schema version of");
+    return error("cannot read the schema version");
   std::int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
   sqlite3_finalize(st);
   return v;
 }
+
+std::int64_t Database::last_insert_id() { return sqlite3_last_insert_rowid(db_); }
+std::int64_t Database::changes() { return sqlite3_changes(db_); }
+
+Result<Statement> Statement::prepare(Database& db, const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db.handle(), sql, -1, &st, nullptr) != SQLITE_OK)
+    return db.error("cannot prepare a query");
+  return Statement(&db, st);
+}
+
+Statement::~Statement() {
+  if (st_) sqlite3_finalize(st_);
+}
+
+Statement& Statement::bind(int i, std::int64_t v) {
+  sqlite3_bind_int64(st_, i, v);
+  return *this;
+}
+
+Statement& Statement::bind(int i, std::string_view text) {
+  sqlite3_bind_text(st_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind_static(int i, std::string_view text) {
+  sqlite3_bind_text(st_, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  return *this;
+}
+
+Statement& Statement::bind_blob(int i, std::string_view bytes) {
+  sqlite3_bind_blob64(st_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Result<bool> Statement::step() {
+  int rc = sqlite3_step(st_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Error e = db_->error("query failed");
+  sqlite3_reset(st_);
+  return e;
+}
+
+Result<void> Statement::run() {
+  auto r = step();
+  sqlite3_reset(st_);
+  if (!r) return r.error();
+  return {};
+}
+
+void Statement::reset() { sqlite3_reset(st_); }
+
+std::int64_t Statement::int64(int col) const { return sqlite3_column_int64(st_, col); }
+
+std::string Statement::text(int col) const {
+  const unsigned char* p = sqlite3_column_text(st_, col);
+  return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(st_, col)) : std::string();
+}
+
+std::string Statement::blob(int col) const {
+  const void* p = sqlite3_column_blob(st_, col);
+  return p ? std::string(static_cast<const char*>(p), sqlite3_column_bytes(st_, col)) : std::string();
+}
+
+bool Statement::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
 
 }  // namespace lw::store

@@ -1,28 +1,547 @@
-// The leakwatch CLI as a user runs it: exit codes and error text.
+// The leakwatch CLI as a user runs it: the real binary against real HTTP servers (started here,
+// on 127.0.0.1 with a kernel-chosen port) that serve scripted snapshot series. Exit codes, error
+// text, stored snapshots and findings are checked; JSON is read back by python3's json module.
 #include <doctest/doctest.h>
+#include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "src/snapshot/codec.hpp"
+#include "src/store/store.hpp"
+#include "tests/diff/synthetic_snapshot.hpp"
 #include "tests/integration/run_command.hpp"
+#include "tests/profile/pprof_raw.hpp"
 
 using lw::test::run_command;
+using lw::test::SnapshotBuilder;
+
+namespace {
+
+constexpr std::int64_t kT0 = 1'700'000'000'000'000'000LL;
+constexpr std::int64_t kMinute = SnapshotBuilder::kMinute;
+
+const std::string kCli = std::string("'") + LW_CLI + "'";
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+std::size_t occurrences(const std::string& haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1)) ++n;
+  return n;
+}
+
+// A service a minute apart per snapshot (by the times it reports), with healthy parts: a cache
+// that fills in three minutes then stays, churn, and a worker pool that keeps running.
+SnapshotBuilder healthy(int i, const std::string& run = "run-1") {
+  SnapshotBuilder b(kT0 + i * kMinute, run);
+  b.site({"operator new", "Cache::put", "Handler::serve"}, 50'000 + std::min(i, 3) * 300'000, 10 + std::min(i, 3) * 30)
+      .site({"operator new", "Request::parse", "Handler::serve"}, i % 2 ? 400'000 : 90'000, 40);
+  b.task(1, "", 500 + static_cast<std::uint64_t>(i) * 7, {"main"}, {});
+  for (std::uint64_t w = 2; w < 6; ++w)
+    b.task(w, "chan receive", 100 + static_cast<std::uint64_t>(i) * 13, {"lw::Chan<Job>::recv", "Pool::work"},
+           {"lw::go", "Pool::start"});
+  return b;
+}
+
+// The same service with planted faults: a heap site that grows per request, forgotten senders
+// that block forever (three merely stuck, two proven leaked by the runtime).
+SnapshotBuilder leaky(int i) {
+  SnapshotBuilder b = healthy(i);
+  b.site({"operator new", "Handler::remember", "Handler::serve"}, 100'000 + i * 200'000, 1 + i * 100);
+  for (std::uint64_t id = 10; id < 13; ++id)
+    b.task(id, "chan send", 2, {"lw::Chan<Response>::send", "Handler::reply_after_timeout"},
+           {"lw::go", "Handler::serve"});
+  for (std::uint64_t id = 20; id < 22; ++id)
+    b.task(id, "chan send", 1, {"lw::Chan<Response>::send", "Handler::forward"}, {"lw::go", "Handler::serve"},
+           /*leaked=*/true);
+  return b;
+}
+
+// ScriptedTarget serves snapshot number k (k = requests so far) at /debug/leakwatch/snapshot,
+// and stops listening after `die_after` requests when that is >= 0.
+class ScriptedTarget {
+ public:
+  explicit ScriptedTarget(std::function<SnapshotBuilder(int)> script, int die_after = -1)
+      : script_(std::move(script)), die_after_(die_after) {
+    server_.Get("/debug/leakwatch/snapshot", [this](const httplib::Request&, httplib::Response& res) {
+      int k = served_++;
+      res.set_content(lw::snapshot::encode(script_(k).get()), "application/octet-stream");
+      if (die_after_ >= 0 && k + 1 >= die_after_ && !stopping_.exchange(true))
+        stopper_ = std::thread([this] { server_.stop(); });
+    });
+    server_.Get("/garbage/debug/leakwatch/snapshot", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("this is not a protobuf snapshot at all", "text/plain");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    REQUIRE(port_ > 0);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~ScriptedTarget() {
+    if (!stopping_.exchange(true)) server_.stop();
+    thread_.join();
+    if (stopper_.joinable()) stopper_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string host_port() const { return "127.0.0.1:" + std::to_string(port_); }
+  int served() const { return served_.load(); }
+
+ private:
+  std::function<SnapshotBuilder(int)> script_;
+  int die_after_;
+  httplib::Server server_;
+  std::thread thread_, stopper_;
+  std::atomic<int> served_{0};
+  std::atomic<bool> stopping_{false};
+  int port_ = 0;
+};
+
+// A port with nothing listening: bind one, note it, close it.
+int dead_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+struct TempDb {
+  std::string dir = lw::test::make_temp_dir("cli");
+  std::string path = dir + "/leakwatch.db";
+  ~TempDb() { std::system(("rm -rf '" + dir + "'").c_str()); }
+};
+
+}  // namespace
 
 TEST_CASE("leakwatch without a command is a usage error") {
-  auto r = run_command("'" LW_CLI "'");
+  auto r = run_command(kCli);
   CHECK(r.exit_code == 2);
-  CHECK(r.output.find("leakwatch: error: no command given") != std::string::npos);
-  CHECK(r.output.find("usage: leakwatch") != std::string::npos);
+  CHECK(contains(r.output, "leakwatch: error: no command given"));
+  CHECK(contains(r.output, "usage: leakwatch"));
 }
 
 TEST_CASE("an unknown command is named in the error") {
-  auto r = run_command("'" LW_CLI "' frobnicate");
+  auto r = run_command(kCli + " frobnicate");
   CHECK(r.exit_code == 2);
-  CHECK(r.output.find("unknown command 'frobnicate'") != std::string::npos);
+  CHECK(contains(r.output, "unknown command 'frobnicate'"));
 }
 
 TEST_CASE("version and help succeed") {
-  auto v = run_command("'" LW_CLI "' version");
+  auto v = run_command(kCli + " version");
   CHECK(v.exit_code == 0);
   CHECK(v.output == "leakwatch 0.1.0\n");
-  auto h = run_command("'" LW_CLI "' --help");
+  auto h = run_command(kCli + " --help");
   CHECK(h.exit_code == 0);
-  CHECK(h.output.find("commands:") != std::string::npos);
+  CHECK(contains(h.output, "commands:"));
+}
+
+TEST_CASE("every subcommand has --help") {
+  for (const char* cmd : {"snapshot", "watch", "diff", "stacks", "top", "export", "run"}) {
+    auto r = run_command(kCli + " " + cmd + " --help");
+    CHECK_MESSAGE(r.exit_code == 0, cmd);
+    CHECK_MESSAGE(contains(r.output, std::string("usage: leakwatch ") + cmd), cmd);
+  }
+}
+
+TEST_CASE("snapshot stores one snapshot per call and prints its id") {
+  ScriptedTarget target([](int i) { return leaky(i); });
+  TempDb db;
+  auto a = run_command(kCli + " snapshot " + target.url() + " --db " + db.path);
+  CHECK(a.exit_code == 0);
+  CHECK(a.output == "1\n");
+  auto b = run_command(kCli + " snapshot " + target.host_port() + "/ --db=" + db.path);
+  CHECK(b.exit_code == 0);
+  CHECK(b.output == "2\n");
+  auto st = lw::store::Store::open(db.path);
+  REQUIRE(st.ok());
+  auto infos = (*st)->snapshots({});
+  REQUIRE(infos->size() == 2);
+  // Both URL forms name the same target; the blob is what the server sent.
+  CHECK((*infos)[0].target == target.url());
+  CHECK((*infos)[1].target == target.url());
+  CHECK(*(*st)->snapshot_blob(2) == lw::snapshot::encode(leaky(1).get()));
+}
+
+TEST_CASE("snapshot error paths") {
+  ScriptedTarget target([](int i) { return healthy(i); });
+  TempDb db;
+  struct Case {
+    std::string args;
+    std::string message;
+  } cases[] = {
+      {"", "snapshot: no target URL given"},
+      {"a:1 b:2", "give exactly one target URL"},
+      {"ftp://127.0.0.1:1", "unsupported scheme 'ftp'"},
+      {"127.0.0.1:99999", "bad port '99999'"},
+      {"http://:80", "no host"},
+      {target.url() + " --bogus", "unknown flag '--bogus'"},
+      {target.url() + " --db", "flag --db needs a value"},
+      {target.url() + " --timeout soon", "--timeout: bad duration 'soon'"},
+      {"127.0.0.1:" + std::to_string(dead_port()), "127.0.0.1:"},
+      {target.url() + "/garbage", "not a leakwatch snapshot"},
+      {target.url() + "/nothing-here", "HTTP 404"},
+  };
+  for (const Case& c : cases) {
+    auto r = run_command(kCli + " snapshot --db " + db.path + " " + c.args);
+    CHECK_MESSAGE(r.exit_code == 2, c.args);
+    CHECK_MESSAGE(contains(r.output, "leakwatch: error: "), c.args);
+    CHECK_MESSAGE(contains(r.output, c.message), c.args << " -> " << r.output);
+  }
+  // A file that is not a database is reported and left alone.
+  std::string junk = db.dir + "/junk.db";
+  std::ofstream(junk) << std::string(8192, 'j');
+  auto r = run_command(kCli + " snapshot " + target.url() + " --db " + junk);
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, junk));
+  std::ifstream in(junk);
+  CHECK(std::string((std::istreambuf_iterator<char>(in)), {}) == std::string(8192, 'j'));
+}
+
+TEST_CASE("watch on a leaky service reports each planted fault once and exits 1") {
+  ScriptedTarget target([](int i) { return leaky(i); });
+  TempDb db;
+  auto r = run_command(kCli + " watch " + target.url() + " --every 50ms --count 8 --db " + db.path);
+  CHECK(r.exit_code == 1);
+  CHECK(target.served() == 8);
+  CHECK(occurrences(r.output, "heap_growth  " + target.url()) == 1);
+  CHECK(contains(r.output, "Handler::remember"));
+  CHECK_FALSE(contains(r.output, "Cache::put"));
+  CHECK(occurrences(r.output, "stuck_tasks  ") == 1);
+  CHECK(contains(r.output, "3 tasks [chan send] unmoved for"));
+  CHECK(contains(r.output, "Handler::reply_after_timeout"));
+  CHECK(occurrences(r.output, "leaked_tasks  ") == 1);
+  CHECK(contains(r.output, "2 tasks [chan send] can never wake"));
+  CHECK(contains(r.output, "8 snapshots stored, 0 failed"));
+  // Text shows the user's frames: allocator and runtime frames are left to JSON and pprof.
+  CHECK_FALSE(contains(r.output, "    operator new\n"));
+  CHECK_FALSE(contains(r.output, "    lw::Chan<Response>::send\n"));
+
+  // diff over what watch stored: JSON read back by a real parser.
+  auto j = run_command(kCli + " diff --db " + db.path + " --format json | python3 -c '"
+                       "import json,sys\n"
+                       "d=json.load(sys.stdin)\n"
+                       "for f in d[\"findings\"]:\n"
+                       "  print(f[\"kind\"], \"|\".join(f[\"frames\"]), f[\"wait_reason\"], f[\"count\"], "
+                       "round(f[\"bytes_per_minute\"]), f[\"confidence\"] > 0.5)\n'");
+  CHECK(j.exit_code == 0);  // python's status: the pipe hides diff's 1
+  CHECK(contains(j.output, "heap_growth operator new|Handler::remember|Handler::serve  0 200000 True"));
+  CHECK(contains(j.output, "stuck_tasks lw::Chan<Response>::send|Handler::reply_after_timeout chan send 3 0 True"));
+  CHECK(contains(j.output, "leaked_tasks lw::Chan<Response>::send|Handler::forward chan send 2 0 True"));
+  auto code = run_command(kCli + " diff --db " + db.path + " --format json > /dev/null");
+  CHECK(code.exit_code == 1);
+
+  // A shorter --stuck-after and an explicit id range.
+  auto range = run_command(kCli + " diff --db " + db.path + " --from 1 --to 3 --stuck-after 90s");
+  CHECK(range.exit_code == 1);
+  CHECK(contains(range.output, "stuck_tasks"));
+  CHECK_FALSE(contains(range.output, "heap_growth"));  // three snapshots are too few for a trend
+}
+
+TEST_CASE("watch on a healthy service finds nothing and exits 0") {
+  ScriptedTarget target([](int i) { return healthy(i); });
+  TempDb db;
+  auto r = run_command(kCli + " watch " + target.host_port() + " --every 50ms --count 8 --db " + db.path);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.output, "8 snapshots stored, 0 failed, 0 findings"));
+  auto d = run_command(kCli + " diff --db " + db.path);
+  CHECK(d.exit_code == 0);
+  CHECK(contains(d.output, "no findings (8 snapshots, 1 series)"));
+  auto j = run_command(kCli + " diff --db " + db.path + " --format json");
+  CHECK(j.output == "{\"findings\":[]}\n");
+}
+
+TEST_CASE("a target that dies mid-watch is recorded and retried while the others go on") {
+  ScriptedTarget steady([](int i) { return leaky(i); });
+  ScriptedTarget dying([](int i) { return healthy(i); }, /*die_after=*/3);
+  TempDb db;
+  auto r = run_command(kCli + " watch " + steady.url() + " " + dying.url() +
+                       " --every 50ms --count 8 --timeout 1s --db " + db.path);
+  CHECK(r.exit_code == 1);
+  CHECK(steady.served() == 8);
+  CHECK(dying.served() == 3);
+  CHECK(occurrences(r.output, "leakwatch: warning: " + dying.url()) == 1);  // once, not every round
+  CHECK(contains(r.output, "11 snapshots stored, 5 failed"));
+  CHECK(contains(r.output, "heap_growth  " + steady.url()));
+  auto st = lw::store::Store::open(db.path);
+  REQUIRE(st.ok());
+  auto errors = (*st)->scrape_errors(dying.url());
+  REQUIRE(errors.ok());
+  CHECK(errors->size() == 5);
+  lw::store::SnapshotQuery q;
+  q.target = dying.url();
+  CHECK((*st)->snapshots(q)->size() == 3);
+}
+
+TEST_CASE("SIGINT and SIGTERM stop a watch cleanly with every round stored") {
+  ScriptedTarget target([](int i) { return healthy(i); });
+  for (const char* sig : {"INT", "TERM"}) {
+    TempDb db;
+    auto r = run_command(kCli + " watch " + target.url() + " --every 50ms --db " + db.path +
+                         " & pid=$!; sleep 0.6; kill -" + sig + " $pid; wait $pid; echo \"exit=$?\"");
+    CHECK_MESSAGE(contains(r.output, "exit=0"), r.output);
+    CHECK(contains(r.output, "leakwatch: stopped after "));
+    // The summary's count is what the store holds.
+    auto st = lw::store::Store::open(db.path);
+    REQUIRE(st.ok());
+    auto n = (*st)->snapshots({})->size();
+    CHECK(n >= 2);
+    CHECK(contains(r.output, std::to_string(n) + " snapshots stored"));
+  }
+}
+
+TEST_CASE("watch error paths") {
+  TempDb db;
+  struct Case {
+    std::string args;
+    std::string message;
+  } cases[] = {
+      {"", "watch: no target URL given"},
+      {"a:1 --every 0s", "--every: bad duration '0s'"},
+      {"a:1 --every fast", "--every: bad duration 'fast'"},
+      {"a:1 --count -1", "--count: want a positive whole number, got '-1'"},
+      {"a:1 --keep 7x", "--keep: want a count (100) or an age"},
+      {"a:1 --min-snapshots 2", "a trend needs at least 3 snapshots"},
+      {"gopher://a:1", "unsupported scheme 'gopher'"},
+  };
+  for (const Case& c : cases) {
+    auto r = run_command(kCli + " watch " + c.args + " --db " + db.path);
+    CHECK_MESSAGE(r.exit_code == 2, c.args);
+    CHECK_MESSAGE(contains(r.output, c.message), c.args << " -> " << r.output);
+  }
+  // Every target down for the whole watch: nothing to judge is an error.
+  auto r = run_command(kCli + " watch 127.0.0.1:" + std::to_string(dead_port()) +
+                       " --every 20ms --count 2 --db " + db.path);
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "leakwatch: error: no snapshot could be taken from any target"));
+}
+
+TEST_CASE("watch --keep applies retention as it goes") {
+  ScriptedTarget target([](int i) { return healthy(i); });
+  TempDb db;
+  auto r = run_command(kCli + " watch " + target.url() + " --every 20ms --count 6 --keep 4 --db " + db.path);
+  CHECK(r.exit_code == 0);
+  auto st = lw::store::Store::open(db.path);
+  REQUIRE(st.ok());
+  auto infos = *(*st)->snapshots({});
+  REQUIRE(infos.size() == 4);
+  CHECK(infos[0].time_unix_ns == kT0 + 2 * kMinute);
+}
+
+TEST_CASE("a restart mid-watch starts a new series") {
+  // Growth in each run, but each run alone is too short for a trend; joined it would be one.
+  ScriptedTarget target([](int i) {
+    SnapshotBuilder b(kT0 + i * kMinute, i < 4 ? "run-1" : "run-2", i < 4 ? 100 : 200);
+    b.site({"operator new", "Handler::remember"}, 100'000 + i * 200'000);
+    return b;
+  });
+  TempDb db;
+  auto r = run_command(kCli + " watch " + target.url() + " --every 20ms --count 8 --db " + db.path);
+  CHECK(r.exit_code == 0);
+  auto d = run_command(kCli + " diff --db " + db.path);
+  CHECK(contains(d.output, "no findings (8 snapshots, 2 series)"));
+}
+
+TEST_CASE("diff error paths") {
+  ScriptedTarget target([](int i) { return healthy(i); });
+  TempDb db;
+  REQUIRE(run_command(kCli + " snapshot " + target.url() + " --db " + db.path).exit_code == 0);
+  struct Case {
+    std::string args;
+    std::string message;
+  } cases[] = {
+      {"--window 10m --from 1 --to 2", "--window cannot be combined with --from/--to"},
+      {"--from 1", "--from and --to go together"},
+      {"--from 5 --to 2", "--from 5 is after --to 2"},
+      {"--from x --to 2", "--from: want a snapshot id, got 'x'"},
+      {"--format xml", "--format: want text or json, got 'xml'"},
+      {"--stuck-after -5m", "--stuck-after: bad duration '-5m'"},
+      {"extra", "unexpected argument 'extra'"},
+      {"--target 127.0.0.1:1", "no snapshots of http://127.0.0.1:1 in"},
+      {"--from 50 --to 60", "no snapshots with ids 50..60"},
+  };
+  for (const Case& c : cases) {
+    auto r = run_command(kCli + " diff --db " + db.path + " " + c.args);
+    CHECK_MESSAGE(r.exit_code == 2, c.args);
+    CHECK_MESSAGE(contains(r.output, c.message), c.args << " -> " << r.output);
+  }
+  auto missing = run_command(kCli + " diff --db " + db.dir + "/none.db");
+  CHECK(missing.exit_code == 2);
+  CHECK(contains(missing.output, "no database at " + db.dir + "/none.db"));
+  CHECK(access((db.dir + "/none.db").c_str(), F_OK) != 0);  // not created
+}
+
+TEST_CASE("top lists heap sites of a live target or a snapshot file") {
+  ScriptedTarget target([](int i) { return leaky(7 + i); });
+  auto r = run_command(kCli + " top " + target.url() + " -n 2");
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.output, "Showing top 2 of 3 sites, inuse_space total"));
+  // The biggest site first, allocator frames dropped from the site's name.
+  auto first_row = r.output.find("Handler::remember <- Handler::serve");
+  CHECK(first_row != std::string::npos);
+  CHECK(first_row < r.output.find("Cache::put"));
+  CHECK(contains(r.output, "1.4 MiB"));  // 100000 + 7 * 200000 bytes
+
+  TempDb db;
+  std::string file = db.dir + "/snap.pb";
+  std::ofstream(file, std::ios::binary) << lw::snapshot::encode(healthy(0).get());
+  auto f = run_command(kCli + " top " + file + " --sample inuse_objects");
+  CHECK(f.exit_code == 0);
+  CHECK(contains(f.output, "inuse_objects total 50"));
+
+  auto bad = run_command(kCli + " top " + file + " --sample bytes");
+  CHECK(bad.exit_code == 2);
+  CHECK(contains(bad.output, "--sample: want inuse_space"));
+  auto zero = run_command(kCli + " top " + file + " -n 0");
+  CHECK(zero.exit_code == 2);
+  CHECK(contains(zero.output, "-n: want a positive whole number"));
+  auto none = run_command(kCli + " top");
+  CHECK(none.exit_code == 2);
+  auto junk = run_command(kCli + " top " + db.dir);
+  CHECK(junk.exit_code == 2);
+}
+
+TEST_CASE("run starts the program with the tracker preloaded and passes on its status") {
+  // Any real shared library stands in for the preload library here; the tracker itself is
+  // tested with the runtime.
+  const std::string preload = "LEAKWATCH_PRELOAD=/lib/x86_64-linux-gnu/libz.so.1 ";
+  auto r = run_command(preload + kCli + " run --http 127.0.0.1:7070 -- sh -c 'echo \"$LEAKWATCH_HTTP $LD_PRELOAD\"; exit 3'");
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.output, "127.0.0.1:7070 /lib/x86_64-linux-gnu/libz.so.1"));
+  auto d = run_command(preload + kCli + " run -- sh -c 'echo $LEAKWATCH_HTTP'");
+  CHECK(d.exit_code == 0);
+  CHECK(d.output == "127.0.0.1:6060\n");
+  // A signal sent to leakwatch reaches the program; its death is our status (128 + SIGTERM).
+  auto s = run_command(preload + kCli + " run -- sleep 30 & pid=$!; sleep 0.3; kill -TERM $pid; wait $pid; echo \"exit=$?\"");
+  CHECK(contains(s.output, "exit=143"));
+
+  auto missing = run_command(preload + kCli + " run -- /nonexistent/program");
+  CHECK(missing.exit_code == 2);
+  CHECK(contains(missing.output, "leakwatch: error: cannot run /nonexistent/program: No such file or directory"));
+  auto nolib = run_command("LEAKWATCH_PRELOAD=/nonexistent/lib.so " + kCli + " run -- true");
+  CHECK(nolib.exit_code == 2);
+  CHECK(contains(nolib.output, "cannot find libleakwatch_preload.so"));
+  auto noprog = run_command(kCli + " run");
+  CHECK(noprog.exit_code == 2);
+  CHECK(contains(noprog.output, "run: no program given"));
+  auto badaddr = run_command(kCli + " run --http nowhere -- true");
+  CHECK(badaddr.exit_code == 2);
+  CHECK(contains(badaddr.output, "--http: want HOST:PORT, got 'nowhere'"));
+}
+
+TEST_CASE("stacks prints every task as Go's goroutine dump, or grouped") {
+  ScriptedTarget target([](int i) { return leaky(3 + i); });
+  auto r = run_command(kCli + " stacks " + target.url());
+  CHECK(r.exit_code == 0);
+  CHECK(occurrences("\n" + r.output, "\ngoroutine ") == 10);  // main, 4 pool workers, 3 stuck, 2 leaked
+  CHECK(contains(r.output, "goroutine 10 [chan send"));
+  CHECK(contains(r.output, "Handler::reply_after_timeout(...)"));
+  CHECK(contains(r.output, "created by Handler::serve in goroutine 1"));
+  auto g = run_command(kCli + " stacks " + target.host_port() + " --group");
+  CHECK(g.exit_code == 0);
+  CHECK(contains(g.output, "goroutine profile: total 10\n"));
+  CHECK(contains(g.output, "\n4 @ "));  // the pool's four workers share one stack
+  auto leaked = run_command(kCli + " stacks " + target.url() + " --leaked --group");
+  CHECK(contains(leaked.output, "goroutineleak profile: total 2\n"));
+
+  auto none = run_command(kCli + " stacks");
+  CHECK(none.exit_code == 2);
+  CHECK(contains(none.output, "stacks: no target URL or file given"));
+  auto bad = run_command(kCli + " stacks " + target.url() + " --group=yes");
+  CHECK(bad.exit_code == 2);
+  CHECK(contains(bad.output, "flag --group takes no value"));
+  auto dead = run_command(kCli + " stacks 127.0.0.1:" + std::to_string(dead_port()));
+  CHECK(dead.exit_code == 2);
+  CHECK(contains(dead.output, "leakwatch: error: http://127.0.0.1:"));
+}
+
+namespace {
+
+// pprof() runs `go tool pprof ARGS` offline (see tests/profile/synthetic_snapshot.hpp).
+lw::test::CommandResult pprof(const std::string& args) {
+  return run_command("cd /tmp && HOME=/tmp GOCACHE=/tmp/lw_gocache PPROF_TMPDIR=/tmp "
+                     "go tool pprof -symbolize=none " + args + " 2>/dev/null");
+}
+
+}  // namespace
+
+TEST_CASE("export writes stored snapshots as profiles go tool pprof reads") {
+  ScriptedTarget target([](int i) { return leaky(4 + i); });
+  TempDb db;
+  REQUIRE(run_command(kCli + " snapshot " + target.url() + " --db " + db.path).exit_code == 0);
+  std::string heap = db.dir + "/heap.pb.gz";
+  auto e = run_command(kCli + " export --db " + db.path + " --snapshot 1 --profile heap -o " + heap);
+  REQUIRE(e.exit_code == 0);
+  auto raw = pprof("-raw " + heap);
+  REQUIRE(raw.exit_code == 0);
+  auto p = lw::test::parse_raw(raw.output);
+  CHECK(p.sample_types == "alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes[dflt]");
+  const auto* leak = lw::test::find_sample(p, {"Handler::remember", "Handler::serve"});
+  REQUIRE(leak != nullptr);
+  CHECK(leak->values[3] == 100'000 + 4 * 200'000);
+
+  std::string tasks = db.dir + "/goroutine.pb.gz";
+  REQUIRE(run_command(kCli + " export --db " + db.path + " --snapshot 1 --profile goroutine -o " + tasks).exit_code == 0);
+  auto top = pprof("-top " + tasks);
+  CHECK(contains(top.output, "Type: goroutine"));
+  CHECK(contains(top.output, "of 10 total"));
+
+  // A delta profile: what grew between two snapshots, read by pprof.
+  REQUIRE(run_command(kCli + " snapshot " + target.url() + " --db " + db.path).exit_code == 0);
+  std::string delta = db.dir + "/delta.pb.gz";
+  REQUIRE(run_command(kCli + " export --db " + db.path + " --snapshot 2 --base 1 --profile heap -o " + delta)
+              .exit_code == 0);
+  auto draw = pprof("-raw " + delta);
+  REQUIRE(draw.exit_code == 0);
+  auto dp = lw::test::parse_raw(draw.output);
+  // The base's samples come in negated (pprof keeps samples with different bytes labels apart):
+  // a stack's net inuse_space is the sum over its samples, as pprof -top shows it.
+  auto net = [&](const std::vector<std::string>& frames) {
+    long long sum = 0;
+    int negative = 0;
+    for (const auto& sample : dp.samples)
+      if (sample.frames == frames) {
+        sum += sample.values[3];
+        negative += sample.values[3] < 0;
+      }
+    CHECK(negative == 1);
+    return sum;
+  };
+  CHECK(net({"Handler::remember", "Handler::serve"}) == 200'000);  // one minute of the planted leak
+  CHECK(net({"Request::parse", "Handler::serve"}) == 400'000 - 90'000);  // churn happened to be up
+
+  struct Case {
+    std::string args;
+    std::string message;
+  } cases[] = {
+      {"--profile heap -o x", "--snapshot is required"},
+      {"--snapshot 1 --base zero --profile heap -o x", "--base: want a snapshot id, got 'zero'"},
+      {"--snapshot 1 --base 9 --profile heap -o " + db.dir + "/y", "no snapshot 9 in"},
+      {"--snapshot one --profile heap -o x", "--snapshot: want a snapshot id, got 'one'"},
+      {"--snapshot 1 -o x", "--profile is required"},
+      {"--snapshot 1 --profile cpu -o x", "--profile: want heap, allocs, goroutine or threadcreate, got 'cpu'"},
+      {"--snapshot 1 --profile heap", "-o OUT is required"},
+      {"--snapshot 7 --profile heap -o " + db.dir + "/x", "no snapshot 7 in " + db.path},
+      {"--snapshot 1 --profile heap -o /nonexistent-dir/x.pb.gz", "cannot write /nonexistent-dir/x.pb.gz"},
+  };
+  for (const Case& c : cases) {
+    auto r = run_command(kCli + " export --db " + db.path + " " + c.args);
+    CHECK_MESSAGE(r.exit_code == 2, c.args);
+    CHECK_MESSAGE(contains(r.output, c.message), c.args << " -> " << r.output);
+  }
+  auto missing = run_command(kCli + " export --db " + db.dir + "/none.db --snapshot 1 --profile heap -o x");
+  CHECK(missing.exit_code == 2);
+  CHECK(contains(missing.output, "no database at"));
 }

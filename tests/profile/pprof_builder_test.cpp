@@ -23,7 +23,7 @@ const std::vector<std::string> kWorkerStack = {"leaky_worker()", "main"};
 
 // write_profile() writes `data` gzipped (as served) into a fresh directory and returns the path.
 std::string write_profile(const std::string& name, const std::string& data) {
-  static const std::string dir = test::make_temp_dir("profile");
+  const std::string& dir = test::temp_dir();
   std::string path = dir + "/" + name;
   test::write_file(path, gzip(data));
   return path;
@@ -111,4 +111,93 @@ TEST_CASE("heap profile: an empty snapshot is a valid, empty profile") {
   auto r = pprof("-raw " + write_profile("heap_empty", heap_pprof(s, HeapView::kInuse)));
   CHECK(r.exit_code == 0);
   CHECK(r.output.find("inuse_space/bytes[dflt]") != std::string::npos);
+}
+
+namespace {
+
+const std::vector<std::string> kConsumeStack = {"lw::runtime::park(lw::WaitReason)",
+                                                "lw::Chan<int>::recv()", "consume(lw::Chan<int>)",
+                                                "lw::runtime::task_entry(void*)"};
+const std::vector<std::string> kProduceStack = {
+    "lw::runtime::park(lw::WaitReason)", "lw::Chan<int>::send(int)", "produce(lw::Chan<int>, int)",
+    "lw::runtime::task_entry(void*)"};
+
+bool has_label(const test::RawSample& s, const std::string& label) {
+  for (const auto& l : s.labels)
+    if (l.find(label) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("goroutine profile: one sample per (stack, labels), counted, with string labels") {
+  auto s = test::synthetic_snapshot();
+  auto r = pprof("-raw " + write_profile("goroutine", goroutine_pprof(s, TaskSelection::kAll)));
+  REQUIRE(r.exit_code == 0);
+  auto p = parse_raw(r.output);
+  CHECK(p.header.find("PeriodType: goroutine count") != std::string::npos);
+  CHECK(p.header.find("Period: 1\n") != std::string::npos);
+  CHECK(p.sample_types == "goroutine/count");
+  REQUIRE(p.samples.size() == 4);  // the dead task is left out; labels in any order group
+  long long total = 0;
+  for (const auto& x : p.samples) total += x.values[0];
+  CHECK(total == 7);
+  const auto* consume = find_sample(p, kConsumeStack);
+  REQUIRE(consume != nullptr);
+  CHECK(consume->values == std::vector<long long>{3});
+  CHECK(has_label(*consume, "stage:[consume]"));
+  const auto* produce = find_sample(p, kProduceStack);
+  REQUIRE(produce != nullptr);
+  CHECK(produce->values == std::vector<long long>{2});
+  CHECK(has_label(*produce, "req:[42]"));
+  CHECK(has_label(*produce, "stage:[produce]"));
+  // Samples come in Go's order: the largest count first.
+  CHECK(p.samples[0].values == std::vector<long long>{3});
+
+  r = pprof("-top -tagfocus=stage=produce " +
+            write_profile("goroutine", goroutine_pprof(s, TaskSelection::kAll)));
+  CHECK(r.output.find("Showing nodes accounting for 2, 28.57% of 7 total") != std::string::npos);
+}
+
+TEST_CASE("goroutineleak profile: only proven-leaked tasks, under Go 1.26's name") {
+  auto s = test::synthetic_snapshot();
+  auto r =
+      pprof("-raw " + write_profile("goroutineleak", goroutine_pprof(s, TaskSelection::kLeaked)));
+  REQUIRE(r.exit_code == 0);
+  auto p = parse_raw(r.output);
+  CHECK(p.sample_types == "goroutineleak/count");
+  REQUIRE(p.samples.size() == 2);
+  const auto* produce = find_sample(p, kProduceStack);
+  REQUIRE(produce != nullptr);
+  CHECK(produce->values == std::vector<long long>{2});
+  const auto* consume = find_sample(p, kConsumeStack);
+  REQUIRE(consume != nullptr);
+  CHECK(consume->values == std::vector<long long>{1});
+}
+
+TEST_CASE("threadcreate profile: one sample per thread") {
+  auto s = test::synthetic_snapshot();
+  auto r = pprof("-raw " + write_profile("threadcreate", threadcreate_pprof(s)));
+  REQUIRE(r.exit_code == 0);
+  auto p = parse_raw(r.output);
+  CHECK(p.sample_types == "threadcreate/count");
+  REQUIRE(p.samples.size() == 3);
+  for (const auto& x : p.samples) CHECK(x.values == std::vector<long long>{1});
+  CHECK(p.samples[0].frames == std::vector<std::string>{"thread svc"});
+  CHECK(p.samples[1].frames == std::vector<std::string>{"thread lw-worker-0"});
+  CHECK(has_label(p.samples[1], "thread:[lw-worker-0]"));
+  CHECK(has_label(p.samples[1], "tid:[4243]"));
+}
+
+TEST_CASE("heap profile: pprof's default symbolization leaves our names alone") {
+  // Without -symbolize=none pprof looks for the mapped files (absent here) and, since every
+  // mapping says it has functions, keeps the names the target gave.
+  auto path =
+      write_profile("heap_symbolize", heap_pprof(test::synthetic_snapshot(1), HeapView::kInuse));
+  auto r = test::run_command("cd /tmp && HOME=/tmp go tool pprof -raw " + path + " 2>/dev/null");
+  REQUIRE(r.exit_code == 0);
+  auto p = parse_raw(r.output);
+  const auto* put = find_sample(p, kPutStack);
+  REQUIRE(put != nullptr);
+  CHECK(put->values == std::vector<long long>{10, 640, 4, 256});
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -136,6 +137,19 @@ inline snapshot::Snapshot synthetic_snapshot(std::int64_t rate = 1) {
   s.mem.rss = 12 << 20;
   s.mem.max_rss = 13 << 20;
   return s;
+}
+
+// temp_dir() is one directory for this test run's files, removed when the run ends.
+inline const std::string& temp_dir() {
+  struct Dir {
+    std::string path = make_temp_dir("profile");
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const Dir dir;
+  return dir.path;
 }
 
 // write_file() writes `data` to `path`.

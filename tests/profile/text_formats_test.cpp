@@ -22,7 +22,7 @@ using lw::test::pprof;
 namespace {
 
 std::string text_path(const std::string& name, const std::string& data) {
-  static const std::string dir = test::make_temp_dir("text");
+  const std::string& dir = test::temp_dir();
   std::string path = dir + "/" + name;
   test::write_file(path, data);
   return path;

@@ -1,0 +1,320 @@
+// The verdicts. docs/detection.md is the user-facing account; this is the reasoning.
+//
+// Growth (heap sites, tasks per creation site, HeapAlloc, task count) is judged on one series:
+// one process run of one target, so a restart (memory back to its base, task ids reused) never
+// reads as churn or as one long stuck task. A growth verdict needs all of:
+//   1. enough snapshots (min_points) and growth over the window above a floor;
+//   2. a significant least-squares slope: slope / SE >= min_t, where SE is the larger of the
+//      residual standard error and the error the heap sampler alone would give. A sampled site's
+//      estimate has variance ~ rate * bytes (each sample stands for `rate` bytes; the sample count
+//      is ~Poisson), so SE_sampling = sqrt(sum dx_i^2 * rate * y_i) / Sxx. Exact counts (rate 1,
+//      task counts) use the residuals only;
+//   3. monotonic-ish: Kendall's tau over the points >= min_kendall_tau. Churn (up and down) has a
+//      tau near 0 even when a few high points tilt the line;
+//   4. still growing at the end: the later half of the window has a slope of at least
+//      min_tail_ratio of the whole one, at least min_tail_t standard errors above zero, and not
+//      more than max_tail_drop_se standard errors below the whole window's slope; and the last
+//      third has a positive slope. A cache that fills then plateaus has a flat tail and is not a
+//      finding. Under heavy sampling noise this trades misses for quiet: a looser min_tail_t (1.0)
+//      halved the misses of a noisy leak but reported a full cache 3-5 times as often
+//      (tools/bench/store/detect_noise.cpp; figures in docs/detection.md). A leak keeps growing,
+//      so a later, longer window finds it; a false alarm would be repeated every round.
+// Rejected: comparing first and last snapshot (one noisy sample decides), and a plain r^2
+// threshold (a steep fill-then-flat curve fits a line well).
+//
+// Stuck tasks need no statistics: a task parked on the same stack and wait reason with the same
+// switch count in every snapshot from T to now has not run since T. It is reported once now - T
+// >= stuck_after. Tasks the runtime proved leaked are reported as leaked_tasks instead.
+#include "src/diff/detect.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+
+#include "src/diff/trend.hpp"
+
+namespace lw::diff {
+namespace {
+
+constexpr double kNsPerMinute = 60e9;
+constexpr std::size_t kMaxTaskIds = 10;
+
+struct Growth {
+  bool grows = false;
+  double slope = 0;  // per minute
+  double confidence = 0;
+};
+
+double kendall_tau(const std::vector<double>& ys) {
+  std::size_t n = ys.size();
+  double c = 0, d = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) {
+      if (ys[j] > ys[i]) c += 1;
+      else if (ys[j] < ys[i]) d += 1;
+    }
+  double pairs = static_cast<double>(n * (n - 1) / 2);
+  return pairs > 0 ? (c - d) / pairs : 0;
+}
+
+// slope_se() is the standard error of a fitted slope: the larger of the residual one and the
+// sampling one (see the top of the file). 0 for an exact line.
+double slope_se(const Trend& t, std::span<const double> xs, std::span<const double> ys, double rate) {
+  double se = t.slope_stderr;
+  if (rate > 1) {
+    double mx = 0;
+    for (double x : xs) mx += x;
+    mx /= static_cast<double>(xs.size());
+    double sxx = 0, var = 0;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      double dx = xs[i] - mx;
+      sxx += dx * dx;
+      var += dx * dx * rate * std::max(ys[i], 0.0);
+    }
+    if (sxx > 0) se = std::max(se, std::sqrt(var) / sxx);
+  }
+  return se;
+}
+
+// slope_t() is the slope over its standard error; infinite for an exact rising line.
+double slope_t(const Trend& t, std::span<const double> xs, std::span<const double> ys, double rate) {
+  double se = slope_se(t, xs, ys, rate);
+  if (se <= 0) return t.slope > 0 ? std::numeric_limits<double>::infinity() : 0;
+  return t.slope / se;
+}
+
+Growth test_growth(const std::vector<double>& xs, const std::vector<double>& ys, double rate,
+                   double min_growth, const DetectOptions& o) {
+  Growth g;
+  std::size_t n = xs.size();
+  if (n < o.min_points || n < 3) return g;
+  Trend full = fit_trend(xs, ys);
+  double span = xs.back() - xs.front();
+  if (full.slope <= 0 || span <= 0 || full.slope * span < min_growth) return g;
+  if (slope_t(full, xs, ys, rate) < o.min_t) return g;
+  double tau = kendall_tau(ys);
+  if (tau < o.min_kendall_tau) return g;
+  // The later half of the window, by time.
+  std::size_t half = 0;
+  while (half < n && xs[half] < xs.front() + span / 2) ++half;
+  if (n - half < 3) half = n - 3;
+  std::span<const double> tx(xs.data() + half, n - half), ty(ys.data() + half, n - half);
+  Trend tail = fit_trend(tx, ty);
+  double tail_se = slope_se(tail, tx, ty, rate);
+  // Rejected as a plateau when the later half is flat or falling, not even weakly rising, or
+  // significantly flatter than the whole window.
+  if (tail.slope < o.min_tail_ratio * full.slope || slope_t(tail, tx, ty, rate) < o.min_tail_t ||
+      full.slope - tail.slope > o.max_tail_drop_se * tail_se)
+    return g;
+  std::size_t third = std::max<std::size_t>(3, n / 3);
+  Trend last = fit_trend(std::span<const double>(xs.data() + n - third, third),
+                         std::span<const double>(ys.data() + n - third, third));
+  if (last.slope <= 0) return g;
+  g.grows = true;
+  g.slope = full.slope;
+  g.confidence = std::clamp(0.5 * tau + 0.5 * full.r2, 0.0, 1.0);
+  return g;
+}
+
+Finding base_finding(FindingKind kind, const Series& s) {
+  Finding f;
+  f.kind = kind;
+  f.target = s.target;
+  f.instance_id = s.instance_id;
+  f.points = static_cast<std::int64_t>(s.points.size());
+  f.from_snapshot = s.points.front().snapshot_id;
+  f.to_snapshot = s.points.back().snapshot_id;
+  f.span_ns = s.points.back().time_unix_ns - s.points.front().time_unix_ns;
+  return f;
+}
+
+void heap_growth(const Series& s, const std::vector<double>& xs, const StackNames& names,
+                 const DetectOptions& o, std::vector<Finding>& out) {
+  std::size_t n = s.points.size();
+  std::map<StackKey, std::vector<double>> by_site;
+  double rate = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    rate = std::max(rate, static_cast<double>(s.points[i].sample_rate));
+    for (const SitePoint& sp : s.points[i].sites) {
+      auto& ys = by_site[sp.stack];
+      if (ys.empty()) ys.assign(n, 0.0);
+      ys[i] += static_cast<double>(sp.inuse_bytes);
+    }
+  }
+  double min_growth = std::max<double>(static_cast<double>(o.min_growth_bytes), 4 * rate);
+  for (const auto& [stack, ys] : by_site) {
+    Growth g = test_growth(xs, ys, rate, min_growth, o);
+    if (!g.grows) continue;
+    Finding f = base_finding(FindingKind::kHeapGrowth, s);
+    f.frames = names.frames(stack);
+    f.bytes_per_minute = g.slope;
+    f.first_value = static_cast<std::int64_t>(ys.front());
+    f.last_value = static_cast<std::int64_t>(ys.back());
+    f.confidence = g.confidence;
+    out.push_back(std::move(f));
+  }
+}
+
+void task_growth(const Series& s, const std::vector<double>& xs, const StackNames& names,
+                 const DetectOptions& o, std::vector<Finding>& out) {
+  std::size_t n = s.points.size();
+  // Grouped by creation site; tasks with no creation stack by their blocking stack.
+  std::map<StackKey, std::vector<double>> by_site;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (const TaskPoint& t : s.points[i].tasks) {
+      if (t.state == snapshot::TaskState::kDead) continue;
+      StackKey k = t.create_stack != 0 ? t.create_stack : -t.stack;
+      if (k == 0) continue;
+      auto& ys = by_site[k];
+      if (ys.empty()) ys.assign(n, 0.0);
+      ys[i] += 1;
+    }
+  }
+  for (const auto& [key, ys] : by_site) {
+    Growth g = test_growth(xs, ys, 0, static_cast<double>(o.min_task_growth), o);
+    if (!g.grows) continue;
+    Finding f = base_finding(FindingKind::kTaskGrowth, s);
+    if (key > 0) f.create_frames = f.frames = names.frames(key);
+    else f.frames = names.frames(-key);
+    f.tasks_per_minute = g.slope;
+    f.count = static_cast<std::int64_t>(ys.back());
+    f.first_value = static_cast<std::int64_t>(ys.front());
+    f.last_value = f.count;
+    f.confidence = g.confidence;
+    out.push_back(std::move(f));
+  }
+}
+
+using GroupKey = std::tuple<std::string, StackKey, StackKey>;  // wait reason, stack, create stack
+
+void stuck_and_leaked(const Series& s, const StackNames& names, const DetectOptions& o,
+                      std::vector<Finding>& out) {
+  const Point& last = s.points.back();
+  std::vector<std::unordered_map<std::uint64_t, const TaskPoint*>> index(s.points.size() - 1);
+  for (std::size_t i = 0; i + 1 < s.points.size(); ++i) {
+    index[i].reserve(s.points[i].tasks.size());
+    for (const TaskPoint& t : s.points[i].tasks) index[i].emplace(t.id, &t);
+  }
+  std::map<GroupKey, Finding> stuck, leaked;
+  for (const TaskPoint& t : last.tasks) {
+    if (t.leaked) {
+      Finding& f = leaked[{t.wait_reason, t.stack, t.create_stack}];
+      if (f.count == 0) {
+        f = base_finding(FindingKind::kLeakedTasks, s);
+        f.from_snapshot = f.to_snapshot = last.snapshot_id;
+        f.detail = t.leak_reason;
+        f.span_ns = t.wait_since_unix_ns > 0 ? last.time_unix_ns - t.wait_since_unix_ns : 0;
+      }
+      ++f.count;
+      if (f.task_ids.size() < kMaxTaskIds) f.task_ids.push_back(t.id);
+      continue;
+    }
+    if (t.state != snapshot::TaskState::kWaiting) continue;
+    // Walk back while the task sits unchanged.
+    std::size_t first = s.points.size() - 1;
+    while (first > 0) {
+      auto it = index[first - 1].find(t.id);
+      if (it == index[first - 1].end()) break;
+      const TaskPoint& p = *it->second;
+      if (p.state != t.state || p.stack != t.stack || p.wait_reason != t.wait_reason ||
+          p.switch_count != t.switch_count || p.wait_since_unix_ns != t.wait_since_unix_ns)
+        break;
+      --first;
+    }
+    std::int64_t unchanged = last.time_unix_ns - s.points[first].time_unix_ns;
+    if (first == s.points.size() - 1 || unchanged < o.stuck_after_ns) continue;
+    Finding& f = stuck[{t.wait_reason, t.stack, t.create_stack}];
+    if (f.count == 0) f = base_finding(FindingKind::kStuckTasks, s);
+    ++f.count;
+    if (unchanged >= f.span_ns) {  // the group's figures are those of its longest-stuck task
+      f.span_ns = unchanged;
+      f.from_snapshot = s.points[first].snapshot_id;
+      f.points = static_cast<std::int64_t>(s.points.size() - first);
+    }
+    if (f.task_ids.size() < kMaxTaskIds) f.task_ids.push_back(t.id);
+  }
+  auto emit = [&](std::map<GroupKey, Finding>& groups, bool is_stuck) {
+    for (auto& [key, f] : groups) {
+      f.wait_reason = std::get<0>(key);
+      f.frames = names.frames(std::get<1>(key));
+      f.create_frames = names.frames(std::get<2>(key));
+      f.last_value = f.count;
+      f.confidence = is_stuck ? std::clamp(static_cast<double>(f.span_ns) /
+                                               (2.0 * static_cast<double>(o.stuck_after_ns)), 0.5, 1.0)
+                              : 1.0;
+      out.push_back(std::move(f));
+    }
+  };
+  emit(leaked, false);
+  emit(stuck, true);
+}
+
+void process_growth(const Series& s, const std::vector<double>& xs, const DetectOptions& o,
+                    std::vector<Finding>& out) {
+  std::vector<double> heap, tasks;
+  for (const Point& p : s.points) {
+    heap.push_back(static_cast<double>(p.heap_alloc));
+    tasks.push_back(static_cast<double>(p.num_tasks));
+  }
+  if (Growth g = test_growth(xs, heap, 0, static_cast<double>(o.min_growth_bytes), o); g.grows) {
+    Finding f = base_finding(FindingKind::kHeapAllocGrowth, s);
+    f.bytes_per_minute = g.slope;
+    f.first_value = static_cast<std::int64_t>(heap.front());
+    f.last_value = static_cast<std::int64_t>(heap.back());
+    f.confidence = g.confidence;
+    out.push_back(std::move(f));
+  }
+  if (Growth g = test_growth(xs, tasks, 0, static_cast<double>(o.min_task_growth), o); g.grows) {
+    Finding f = base_finding(FindingKind::kTaskCountGrowth, s);
+    f.tasks_per_minute = g.slope;
+    f.first_value = static_cast<std::int64_t>(tasks.front());
+    f.last_value = f.count = static_cast<std::int64_t>(tasks.back());
+    f.confidence = g.confidence;
+    out.push_back(std::move(f));
+  }
+}
+
+double strength(const Finding& f) {
+  switch (f.kind) {
+    case FindingKind::kHeapGrowth:
+    case FindingKind::kHeapAllocGrowth: return f.bytes_per_minute;
+    case FindingKind::kTaskGrowth:
+    case FindingKind::kTaskCountGrowth: return f.tasks_per_minute;
+    default: return static_cast<double>(f.count);
+  }
+}
+
+}  // namespace
+
+std::vector<Finding> detect_series(const Series& s, const StackNames& names, const DetectOptions& o) {
+  std::vector<Finding> out;
+  if (s.points.empty()) return out;
+  std::vector<double> xs;
+  xs.reserve(s.points.size());
+  for (const Point& p : s.points)
+    xs.push_back(static_cast<double>(p.time_unix_ns - s.points.front().time_unix_ns) / kNsPerMinute);
+  stuck_and_leaked(s, names, o, out);
+  heap_growth(s, xs, names, o, out);
+  task_growth(s, xs, names, o, out);
+  process_growth(s, xs, o, out);
+  return out;
+}
+
+std::vector<Finding> detect(const std::vector<Series>& series, const StackNames& names,
+                            const DetectOptions& o) {
+  std::vector<Finding> out;
+  for (const Series& s : series) {
+    auto f = detect_series(s, names, o);
+    out.insert(out.end(), std::make_move_iterator(f.begin()), std::make_move_iterator(f.end()));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
+    if (a.kind != b.kind) return a.kind < b.kind;
+    return strength(a) > strength(b);
+  });
+  return out;
+}
+
+}  // namespace lw::diff

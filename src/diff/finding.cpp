@@ -1,0 +1,17 @@
+#include "src/diff/finding.hpp"
+
+namespace lw::diff {
+
+std::string_view to_string(FindingKind k) {
+  switch (k) {
+    case FindingKind::kHeapGrowth: return "heap_growth";
+    case FindingKind::kStuckTasks: return "stuck_tasks";
+    case FindingKind::kTaskGrowth: return "task_growth";
+    case FindingKind::kLeakedTasks: return "leaked_tasks";
+    case FindingKind::kHeapAllocGrowth: return "heap_alloc_growth";
+    case FindingKind::kTaskCountGrowth: return "task_count_growth";
+  }
+  return "unknown";
+}
+
+}  // namespace lw::diff

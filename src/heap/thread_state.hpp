@@ -1,0 +1,23 @@
+// thread_state.hpp: the heap tracker's per-thread state, in initial-exec TLS (no __tls_get_addr
+// call, which may allocate) so it is usable from the very first malloc of the process.
+// Each field is read and written only by its own thread (signal handlers on that thread included).
+// Never allocates.
+#pragma once
+
+#include <cstdint>
+
+namespace lw::heap {
+
+struct CounterSlot;
+
+struct ThreadState {
+  std::uint32_t in_hook = 0;      // > 0 while a hook of this thread is recording (re-entrancy)
+  std::uint32_t untracked = 0;    // > 0 inside an UntrackedScope: allocations are not sampled
+  std::int64_t countdown = 0;     // bytes left until the next sample
+  std::uint64_t rng = 0;          // xorshift64* state; 0 = not seeded yet
+  CounterSlot* slot = nullptr;    // this thread's MemStats counters; null until the first count
+};
+
+inline thread_local ThreadState tls_heap __attribute__((tls_model("initial-exec")));
+
+}  // namespace lw::heap

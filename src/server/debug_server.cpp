@@ -1,0 +1,42 @@
+// lw::DebugServer is a thin public face over server::HttpService, keeping cpp-httplib and the
+// router's test hooks (an injected snapshot source) out of the public header.
+#include "leakwatch/debug_server.hpp"
+
+#include "src/server/http_service.hpp"
+
+namespace lw {
+
+struct DebugServer::Impl {
+  std::unique_ptr<server::HttpService> service;
+};
+
+DebugServer::DebugServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+DebugServer::~DebugServer() { stop(); }
+
+Result<std::unique_ptr<DebugServer>> DebugServer::start(const DebugServerOptions& options) {
+  auto address = server::parse_listen_address(options.address);
+  if (!address) return address.error();
+  if (options.max_profile_seconds < 1) return make_error("max_profile_seconds must be at least 1");
+  if (options.threads < 1 || options.threads > 64) return make_error("threads must be from 1 to 64");
+  server::ServiceOptions so;
+  so.address = *address;
+  so.threads = options.threads;
+  so.router.token = options.token;
+  so.router.max_profile_seconds = options.max_profile_seconds;
+  auto service = server::HttpService::start(std::move(so));
+  if (!service) return service.error();
+  auto impl = std::make_unique<Impl>();
+  impl->service = std::move(*service);
+  return std::unique_ptr<DebugServer>(new DebugServer(std::move(impl)));
+}
+
+int DebugServer::port() const { return impl_->service->port(); }
+
+std::string DebugServer::url() const { return impl_->service->url(); }
+
+void DebugServer::stop() {
+  if (impl_ && impl_->service) impl_->service->stop();
+}
+
+}  // namespace lw

@@ -1,0 +1,19 @@
+// expvar_json.hpp: /debug/vars as Go's expvar serves it: {"cmdline": [...], "memstats": {...}}
+// with runtime.MemStats' JSON field names. Pure; thread-safe; allocates.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "src/snapshot/model.hpp"
+
+namespace lw::server {
+
+// json_escape() appends `text` to `out` as a JSON string literal (quotes included).
+void json_escape(std::string_view text, std::string* out);
+
+// write_expvar_json() renders s.process.cmdline and s.mem. MemStats fields that describe Go's
+// garbage collector are published as Go's zero values so that Go decoders read the object whole.
+std::string write_expvar_json(const snapshot::Snapshot& s);
+
+}  // namespace lw::server

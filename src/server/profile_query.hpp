@@ -1,0 +1,25 @@
+// profile_query.hpp: the query parameters of /debug/pprof/<profile> (debug, seconds, gc), checked
+// strictly so that a malformed or out-of-range value gets a 400 naming the parameter instead of
+// being read as 0 the way Go's handler does. Pure; thread-safe; allocates only error messages.
+#pragma once
+
+#include <cstdint>
+
+#include "leakwatch/result.hpp"
+#include "src/server/http_message.hpp"
+
+namespace lw::server {
+
+inline constexpr std::int64_t kDefaultMaxProfileSeconds = 300;
+
+struct ProfileQuery {
+  int debug = 0;              // 0 = gzipped profile.proto; 1, 2 = text
+  std::int64_t seconds = 0;   // > 0: a delta profile over that many seconds; 0: none asked
+};
+
+// parse_profile_query() reads debug (0, 1 or 2), seconds (1..max_seconds) and gc (an integer >= 0,
+// accepted and ignored: there is no collector to run). An empty value counts as absent, as in Go.
+Result<ProfileQuery> parse_profile_query(const Request& req,
+                                         std::int64_t max_seconds = kDefaultMaxProfileSeconds);
+
+}  // namespace lw::server

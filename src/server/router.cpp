@@ -1,0 +1,328 @@
+// Routing is a plain comparison of paths rather than a pattern table: the set of endpoints is fixed
+// and small, and a regex router (httplib's) would also have let a careless pattern match more than
+// intended. Nothing here maps a path to a file, so the server cannot serve files.
+//
+// Order of checks, the same for every path: token (401) before anything else, so an unauthorized
+// client learns nothing, not even which paths exist; then the path (404); then the method (405);
+// then the query (400); then the capture. Go's handlers accept any method; we allow GET and HEAD
+// (and POST where Go reads a body, /symbol), since nothing here changes state.
+//
+// Delta profiles (?seconds=N) hold a server thread for N seconds. Go lets them pile up; here at
+// most `max_concurrent_deltas` wait at once and further ones get 503 with Retry-After, so that a
+// few slow scrapes cannot starve /metrics.
+#include "src/server/router.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+#include <exception>
+#include <thread>
+
+#include "src/base/clock.hpp"
+#include "src/profile/gzip.hpp"
+#include "src/server/expvar_json.hpp"
+#include "src/server/proc_stats.hpp"
+#include "src/server/profile_endpoints.hpp"
+#include "src/server/prometheus_text.hpp"
+#include "src/snapshot/codec.hpp"
+#include "src/unwind/symbolizer.hpp"
+
+namespace lw::server {
+namespace {
+
+constexpr std::string_view kPprofPrefix = "/debug/pprof/";
+
+Response plain(int status, std::string text) {
+  Response r;
+  r.status = status;
+  r.body = std::move(text);
+  r.body += '\n';
+  return r;
+}
+
+// pprof_error() is Go's serveError(): a plain-text message with X-Go-Pprof set.
+Response pprof_error(int status, std::string text) {
+  Response r = plain(status, std::move(text));
+  r.headers.emplace_back("X-Go-Pprof", "1");
+  return r;
+}
+
+Response method_not_allowed(bool post_allowed) {
+  Response r = plain(405, "method not allowed");
+  r.headers.emplace_back("Allow", post_allowed ? "GET, HEAD, POST" : "GET, HEAD");
+  return r;
+}
+
+bool is_read(const Request& req) { return req.method == "GET" || req.method == "HEAD"; }
+
+// parse_address() reads one address as Go's strconv.ParseUint(s, 0, 64) would for the bases that
+// matter here: 0x-prefixed hex, or decimal. 0 on any error (Go skips those too).
+std::uint64_t parse_address(std::string_view w) {
+  while (!w.empty() && (w.front() == ' ' || w.front() == '\n' || w.front() == '\r')) w.remove_prefix(1);
+  while (!w.empty() && (w.back() == ' ' || w.back() == '\n' || w.back() == '\r')) w.remove_suffix(1);
+  int base = 10;
+  if (w.size() > 2 && w[0] == '0' && (w[1] == 'x' || w[1] == 'X')) {
+    base = 16;
+    w.remove_prefix(2);
+  }
+  if (w.empty() || w.size() > 20) return 0;
+  std::uint64_t v = 0;
+  for (char c : w) {
+    int d = c >= '0' && c <= '9' ? c - '0'
+            : base == 16 && c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : base == 16 && c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                  : -1;
+    if (d < 0) return 0;
+    if (v > (UINT64_MAX - static_cast<std::uint64_t>(d)) / static_cast<std::uint64_t>(base)) return 0;
+    v = v * static_cast<std::uint64_t>(base) + static_cast<std::uint64_t>(d);
+  }
+  return v;
+}
+
+std::string trimmed_lower(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return out;
+}
+
+}  // namespace
+
+bool token_matches(std::string_view authorization, std::string_view token) {
+  constexpr std::string_view kScheme = "Bearer ";
+  // Fold every byte of the longer input in, so the time taken says nothing about the prefix that
+  // matched; only the lengths (not secret in any useful way) shape it.
+  const std::size_t expected_len = kScheme.size() + token.size();
+  const std::size_t n = authorization.size() > expected_len ? authorization.size() : expected_len;
+  unsigned diff = authorization.size() == expected_len ? 0u : 1u;
+  for (std::size_t i = 0; i < n; ++i) {
+    unsigned char want = i < kScheme.size()       ? static_cast<unsigned char>(kScheme[i])
+                         : i < expected_len        ? static_cast<unsigned char>(token[i - kScheme.size()])
+                                                   : 0;
+    unsigned char got = i < authorization.size() ? static_cast<unsigned char>(authorization[i]) : 0;
+    diff |= static_cast<unsigned>(want ^ got);
+  }
+  return diff == 0 && !token.empty();
+}
+
+bool accepts_gzip(std::string_view accept_encoding) {
+  std::size_t start = 0;
+  while (start <= accept_encoding.size()) {
+    std::size_t end = accept_encoding.find(',', start);
+    if (end == std::string_view::npos) end = accept_encoding.size();
+    std::string_view item = accept_encoding.substr(start, end - start);
+    std::size_t semi = item.find(';');
+    std::string coding = trimmed_lower(item.substr(0, semi));
+    if (coding == "gzip" || coding == "*") {
+      bool zero_q = false;
+      if (semi != std::string_view::npos) {
+        std::string q = trimmed_lower(item.substr(semi + 1));
+        zero_q = q.rfind("q=0", 0) == 0 && q.find_first_of("123456789", 3) == std::string::npos;
+      }
+      if (!zero_q) return true;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+Router::Router(RouterOptions options) : options_(std::move(options)) {}
+
+Response Router::handle(const Request& req) {
+  try {
+    if (!options_.token.empty() && !token_matches(req.authorization, options_.token)) {
+      Response r = plain(401, "unauthorized: send \"Authorization: Bearer <token>\"");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"leakwatch\"");
+      return r;
+    }
+    Response r = dispatch(req);
+    if (r.header("X-Content-Type-Options").empty()) r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    return r;
+  } catch (const std::exception& e) {
+    return plain(500, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return plain(500, "internal error");
+  }
+}
+
+Response Router::dispatch(const Request& req) {
+  const std::string& path = req.path;
+  if (path == "/metrics") {
+    if (!is_read(req)) return method_not_allowed(false);
+    Response r;
+    r.content_type = kPrometheusContentType;
+    r.body = write_prometheus_text(*counters(), recent_proc_stats());
+    return r;
+  }
+  if (path == "/debug/vars") {
+    if (!is_read(req)) return method_not_allowed(false);
+    Response r;
+    r.content_type = "application/json; charset=utf-8";
+    r.body = write_expvar_json(options_.source(CaptureDepth::kProcess));
+    return r;
+  }
+  if (path == "/debug/leakwatch/snapshot") {
+    if (!is_read(req)) return method_not_allowed(false);
+    return snapshot(req);
+  }
+  if (path == "/debug/pprof") {  // as Go's ServeMux does for a subtree registered with a slash
+    if (!is_read(req)) return method_not_allowed(false);
+    Response r = plain(301, "moved permanently: /debug/pprof/");
+    r.headers.emplace_back("Location", "/debug/pprof/");
+    return r;
+  }
+  if (path.rfind(kPprofPrefix, 0) != 0) return plain(404, "404 page not found");
+
+  std::string_view name = std::string_view(path).substr(kPprofPrefix.size());
+  if (name == "symbol") {
+    if (!is_read(req) && req.method != "POST") return method_not_allowed(true);
+    return symbol(req);
+  }
+  if (name.empty() || name == "cmdline") {
+    if (!is_read(req)) return method_not_allowed(false);
+    if (name.empty()) return index();
+    snapshot::ProcessInfo p = options_.source(CaptureDepth::kProcess).process;
+    Response r;
+    for (std::size_t i = 0; i < p.cmdline.size(); ++i) {
+      if (i > 0) r.body += '\0';
+      r.body += p.cmdline[i];
+    }
+    return r;
+  }
+  if (find_profile(name) == nullptr) return pprof_error(404, "Unknown profile");
+  if (!is_read(req)) return method_not_allowed(false);
+  return profile(req, name);
+}
+
+std::shared_ptr<const snapshot::Snapshot> Router::counters() {
+  std::lock_guard<std::mutex> lock(counters_mu_);
+  base::Nanos now = base::now_ns();
+  if (counters_ == nullptr || counters_at_ns_ == 0 || now - counters_at_ns_ >= options_.counters_max_age_ns) {
+    counters_ = std::make_shared<const snapshot::Snapshot>(options_.source(CaptureDepth::kCounters));
+    counters_at_ns_ = now;
+  }
+  return counters_;
+}
+
+Response Router::index() {
+  std::shared_ptr<const snapshot::Snapshot> counts = counters();
+  const snapshot::Snapshot& s = *counts;
+  const std::size_t threads = static_cast<std::size_t>(recent_proc_stats().threads);
+  Response r;
+  r.content_type = "text/html; charset=utf-8";
+  std::string& b = r.body;
+  b = "<html>\n<head>\n<title>/debug/pprof/</title>\n<style>\n.profile-name{\n\tdisplay:inline-block;\n"
+      "\twidth:6rem;\n}\n</style>\n</head>\n<body>\n/debug/pprof/\n<br>\n"
+      "<p>Set debug=1 as a query parameter to export in legacy text format</p>\n<br>\n"
+      "Types of profiles available:\n<table>\n<thead><td>Count</td><td>Profile</td></thead>\n";
+  for (const ProfileInfo& p : profiles()) {
+    b += "\t<tr>\n\t<td>" + std::to_string(profile_count(p, s, threads)) + "</td><td><a href='" + p.name +
+         "?debug=1'>" + p.name + "</a></td>\n\t</tr>\n";
+  }
+  b += "\t<tr>\n\t<td></td><td><a href='cmdline'>cmdline</a></td>\n\t</tr>\n"
+       "\t<tr>\n\t<td></td><td><a href='symbol'>symbol</a></td>\n\t</tr>\n";
+  b += "</table>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a>\n<br>\n<p>\n"
+       "Profile Descriptions:\n<ul>\n";
+  for (const ProfileInfo& p : profiles())
+    b += std::string("<li><div class=profile-name>") + p.name + ": </div> " + p.description + "</li>\n";
+  b += "<li><div class=profile-name>cmdline: </div> The command line invocation of the current program</li>\n"
+       "<li><div class=profile-name>symbol: </div> Function names for program counters: GET "
+       "?0xADDR+0xADDR or POST them, one line per address found</li>\n";
+  b += "</ul>\n</p>\n<p>Also: <a href='/metrics'>/metrics</a> (Prometheus), <a href='/debug/vars'>"
+       "/debug/vars</a> (expvar), <a href='/debug/leakwatch/snapshot'>/debug/leakwatch/snapshot</a> "
+       "(everything, as one protobuf message)</p>\n</body>\n</html>\n";
+  return r;
+}
+
+Response Router::symbol(const Request& req) {
+  const std::string& input = req.method == "POST" ? req.body : req.raw_query;
+  if (input.size() > kMaxSymbolBody) return plain(413, "request too large: at most 65536 bytes of addresses");
+  Response r;
+  r.body = "num_symbols: 1\n";
+  if (req.method == "HEAD" || input.empty()) return r;
+  unwind::Symbolizer& sym = unwind::process_symbolizer();
+  std::size_t start = 0;
+  while (start <= input.size()) {
+    std::size_t end = input.find('+', start);
+    if (end == std::string::npos) end = input.size();
+    std::uint64_t pc = parse_address(std::string_view(input).substr(start, end - start));
+    if (pc != 0) {
+      unwind::Symbol s = sym.lookup(pc);
+      if (!s.function.empty()) {
+        char addr[32];
+        std::snprintf(addr, sizeof addr, "%#" PRIx64 " ", pc);
+        r.body += addr;
+        r.body += s.function;
+        r.body += '\n';
+      }
+    }
+    start = end + 1;
+  }
+  return r;
+}
+
+Response Router::profile(const Request& req, std::string_view name) {
+  const ProfileInfo& info = *find_profile(name);
+  auto query = parse_profile_query(req, options_.max_profile_seconds);
+  if (!query) return pprof_error(400, query.error().message);
+  if (query->seconds > 0) {
+    if (!info.supports_delta)
+      return pprof_error(400, R"("seconds" parameter is not supported for this profile type)");
+    if (query->debug != 0) return pprof_error(400, "seconds and debug params are incompatible");
+    return delta_profile(name, query->seconds);
+  }
+  snapshot::Snapshot s = options_.source(CaptureDepth::kFull);
+  Response r;
+  if (query->debug != 0) {
+    r.body = profile_text(info, s, query->debug);
+    return r;
+  }
+  r.content_type = "application/octet-stream";
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + std::string(name) + "\"");
+  r.body = profile::gzip(profile_proto(info, s));
+  return r;
+}
+
+Response Router::delta_profile(std::string_view name, std::int64_t seconds) {
+  const ProfileInfo& info = *find_profile(name);
+  if (deltas_in_flight_.fetch_add(1) >= options_.max_concurrent_deltas) {
+    deltas_in_flight_.fetch_sub(1);
+    Response r = pprof_error(503, "too many delta profiles in progress; try again later");
+    r.headers.emplace_back("Retry-After", std::to_string(seconds));
+    return r;
+  }
+  struct Release {
+    std::atomic<int>* n;
+    ~Release() { n->fetch_sub(1); }
+  } release{&deltas_in_flight_};
+
+  std::string base = profile_proto(info, options_.source(CaptureDepth::kFull));
+  bool waited = options_.wait ? options_.wait(seconds)
+                              : (std::this_thread::sleep_for(std::chrono::seconds(seconds)), true);
+  if (!waited) return pprof_error(503, "server is shutting down");
+  std::string current = profile_proto(info, options_.source(CaptureDepth::kFull));
+  auto delta = profile_delta(base, current);
+  if (!delta) return pprof_error(500, "cannot compute the delta profile: " + delta.error().message);
+  Response r;
+  r.content_type = "application/octet-stream";
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + std::string(name) + "-delta\"");
+  r.body = profile::gzip(*delta);
+  return r;
+}
+
+Response Router::snapshot(const Request& req) {
+  Response r;
+  r.content_type = "application/x-protobuf";
+  r.headers.emplace_back("X-Leakwatch-Format-Version", std::to_string(snapshot::kFormatVersion));
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+  std::string bytes = snapshot::encode(options_.source(CaptureDepth::kFull));
+  if (accepts_gzip(req.accept_encoding)) {
+    r.headers.emplace_back("Content-Encoding", "gzip");
+    r.body = profile::gzip(bytes);
+  } else {
+    r.body = std::move(bytes);
+  }
+  return r;
+}
+
+}  // namespace lw::server

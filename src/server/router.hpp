@@ -1,0 +1,69 @@
+// router.hpp: every endpoint of the debug server, transport-free: bearer-token check, method
+// check, query validation, and the answer built from one captured Snapshot per request (two for a
+// delta profile). The HTTP transport (http_service.hpp) only converts to and from these values.
+// Thread-safe: handle() may run on several threads at once; each request captures its own
+// snapshot, so concurrent requests never share a half-built one. Allocates.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "src/server/http_message.hpp"
+#include "src/server/profile_query.hpp"
+#include "src/server/snapshot_source.hpp"
+
+namespace lw::server {
+
+inline constexpr std::size_t kMaxSymbolBody = 64 * 1024;
+
+struct RouterOptions {
+  std::string token;  // non-empty: every path requires "Authorization: Bearer <token>"
+  SnapshotSource source = capture_this_process;
+  // wait() blocks `seconds` between the two captures of a delta profile; false means the server is
+  // stopping and the request should give up.
+  std::function<bool(std::int64_t seconds)> wait;
+  std::int64_t max_profile_seconds = kDefaultMaxProfileSeconds;
+  int max_concurrent_deltas = 2;  // a delta holds a server thread for its whole duration
+  // counters_max_age_ns: how old the counters behind /metrics and the index page may be. Capturing
+  // them reads /proc and walks the task registry and the site table (~0.2 ms here); Prometheus
+  // scrapes every few seconds, so one capture per 100 ms serves a scrape storm at no extra cost
+  // to the target. 0 captures on every request.
+  std::int64_t counters_max_age_ns = 100'000'000;
+};
+
+class Router {
+ public:
+  explicit Router(RouterOptions options);
+
+  // handle() answers one request. Never throws: an unexpected failure becomes a 500.
+  Response handle(const Request& req);
+
+ private:
+  Response dispatch(const Request& req);
+  Response index();
+  Response symbol(const Request& req);
+  Response profile(const Request& req, std::string_view name);
+  Response delta_profile(std::string_view name, std::int64_t seconds);
+  Response snapshot(const Request& req);
+  // counters() is a CaptureDepth::kCounters snapshot at most counters_max_age_ns old.
+  std::shared_ptr<const snapshot::Snapshot> counters();
+
+  const RouterOptions options_;
+  std::atomic<int> deltas_in_flight_{0};  // delta requests now waiting; bounded by the options
+  std::mutex counters_mu_;
+  std::shared_ptr<const snapshot::Snapshot> counters_;  // Guarded by counters_mu_.
+  std::int64_t counters_at_ns_ = 0;                     // Guarded by counters_mu_; 0 = never.
+};
+
+// token_matches() compares the Authorization header against "Bearer <token>" in time that does
+// not depend on where they differ.
+bool token_matches(std::string_view authorization, std::string_view token);
+
+// accepts_gzip() reads an Accept-Encoding header: true if gzip (or *) is listed without q=0.
+bool accepts_gzip(std::string_view accept_encoding);
+
+}  // namespace lw::server

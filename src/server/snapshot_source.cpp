@@ -1,0 +1,48 @@
+// The lighter depths call the capture parts directly rather than capture_snapshot() with options:
+// the mappings and per-thread names that capture_snapshot() always reads cost more than the rest
+// of a /metrics scrape put together, and /metrics serves Prometheus every few seconds.
+#include "src/server/snapshot_source.hpp"
+
+#include <sys/resource.h>
+
+#include <cstdint>
+
+#include "src/base/clock.hpp"
+#include "src/server/proc_stats.hpp"
+#include "src/snapshot/capture.hpp"
+#include "src/snapshot/capture_heap.hpp"
+#include "src/snapshot/capture_tasks.hpp"
+#include "src/snapshot/stack_interner.hpp"
+
+namespace lw::server {
+
+const char* to_string(CaptureDepth d) {
+  switch (d) {
+    case CaptureDepth::kCounters: return "counters";
+    case CaptureDepth::kProcess: return "process";
+    case CaptureDepth::kFull: return "full";
+  }
+  return "?";
+}
+
+snapshot::Snapshot capture_this_process(CaptureDepth depth) {
+  if (depth == CaptureDepth::kFull) return snapshot::capture_snapshot();
+  snapshot::Snapshot s;
+  s.time_unix_ns = base::wall_now_ns();
+  base::Nanos began = base::now_ns();
+  snapshot::StackInterner stacks(&s);
+  snapshot::capture_heap(&s, &stacks);
+  snapshot::capture_tasks(&s, &stacks);
+  s.capture_pause_ns = base::now_ns() - began;
+  if (depth == CaptureDepth::kProcess) {
+    s.process = snapshot::read_process_info();
+    s.threads = snapshot::read_threads();
+    s.mem.num_threads = s.threads.size();
+    s.mem.rss = read_proc_stats().resident_bytes;
+    rusage ru{};
+    if (getrusage(RUSAGE_SELF, &ru) == 0) s.mem.max_rss = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
+  }
+  return s;
+}
+
+}  // namespace lw::server

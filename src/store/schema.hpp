@@ -1,0 +1,22 @@
+// schema.hpp: the store's tables and the migrations between their versions (PRAGMA user_version).
+// Not thread-safe (works on one Database). Allocates.
+//
+// Version 1: targets, snapshots (process identity, MemStats columns, the encoded snapshot as is),
+// stacks (function names, innermost first, interned), heap_sites and tasks per snapshot.
+// Version 2: scrape_errors (a target that could not be read), an index of snapshots by time.
+#pragma once
+
+#include <cstdint>
+
+#include "leakwatch/result.hpp"
+#include "src/store/database.hpp"
+
+namespace lw::store {
+
+inline constexpr std::int64_t kSchemaVersion = 2;
+
+// migrate() brings `db` from its version up to `to` (each step in one transaction). A database
+// newer than this build knows is an Error and is left as it is.
+Result<void> migrate(Database& db, std::int64_t to = kSchemaVersion);
+
+}  // namespace lw::store

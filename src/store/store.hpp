@@ -1,0 +1,133 @@
+// store.hpp: the snapshot store: snapshots of many targets kept in one SQLite file, with the
+// figures the differ needs (MemStats, heap sites, tasks, stacks by function name) in tables beside
+// the encoded snapshot, which is kept byte for byte.
+// Not thread-safe: one Store per thread. Any number of processes may open the same file: one
+// writes at a time (others wait up to the busy timeout), readers never wait. Allocates.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "leakwatch/result.hpp"
+#include "src/snapshot/model.hpp"
+#include "src/store/database.hpp"
+#include "src/store/retention.hpp"
+
+namespace lw::store {
+
+// SnapshotInfo is one stored snapshot without its blob.
+struct SnapshotInfo {
+  std::int64_t id = 0;
+  std::string target;
+  std::int64_t time_unix_ns = 0;
+  std::string instance_id;
+  std::int64_t pid = 0;
+  std::int64_t process_start_unix_ns = 0;
+  std::int64_t sample_rate = 0;
+  std::int64_t heap_alloc = 0;
+  std::int64_t heap_objects = 0;
+  std::int64_t rss = 0;
+  std::int64_t num_tasks = 0;
+  std::int64_t leaked_tasks = 0;
+};
+
+// StoredSite is one heap site of a snapshot; sites whose stacks have the same function names are
+// summed.
+struct StoredSite {
+  std::int64_t stack_id = 0;
+  std::int64_t inuse_bytes = 0;
+  std::int64_t inuse_objects = 0;
+  std::int64_t alloc_bytes = 0;
+  std::int64_t alloc_objects = 0;
+};
+
+struct StoredTask {
+  std::uint64_t task_id = 0;
+  snapshot::TaskState state = snapshot::TaskState::kRunnable;
+  std::string wait_reason;
+  std::int64_t wait_since_unix_ns = 0;
+  std::uint64_t switch_count = 0;
+  std::int64_t stack_id = 0;         // 0: no stack
+  std::int64_t create_stack_id = 0;  // 0: no creation stack
+  bool leaked = false;
+  std::string leak_reason;
+};
+
+struct ScrapeError {
+  std::string target;
+  std::int64_t time_unix_ns = 0;
+  std::string message;
+};
+
+// SnapshotQuery selects snapshots; every field narrows, unset fields do not.
+struct SnapshotQuery {
+  std::optional<std::string> target;
+  std::optional<std::int64_t> since_unix_ns;  // time >= since
+  std::optional<std::int64_t> from_id;        // id >= from_id
+  std::optional<std::int64_t> to_id;          // id <= to_id
+};
+
+struct StoreOptions {
+  int busy_timeout_ms = kDefaultBusyTimeoutMs;
+};
+
+class Store {
+ public:
+  // open() opens or creates the store at `path` and migrates it to the current schema.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, StoreOptions options = {});
+
+  // add_snapshot() stores `s`, taken from `target`, with `encoded` (its wire bytes) kept as is, in
+  // one transaction. Returns the new snapshot id.
+  Result<std::int64_t> add_snapshot(std::string_view target, const snapshot::Snapshot& s,
+                                    std::string_view encoded);
+  // add_scrape_error() records that `target` could not be read at `time_unix_ns`.
+  Result<void> add_scrape_error(std::string_view target, std::int64_t time_unix_ns,
+                                std::string_view message);
+
+  // targets() lists every target URL, in the order first seen.
+  Result<std::vector<std::string>> targets();
+  // snapshots() lists the snapshots `q` selects, oldest first (by time, then id).
+  Result<std::vector<SnapshotInfo>> snapshots(const SnapshotQuery& q);
+  // snapshot_blob() / load_snapshot() return one snapshot's bytes / decoded value.
+  Result<std::string> snapshot_blob(std::int64_t id);
+  Result<snapshot::Snapshot> load_snapshot(std::int64_t id);
+  // heap_sites() / tasks() read one snapshot's rows.
+  Result<std::vector<StoredSite>> heap_sites(std::int64_t snapshot_id);
+  Result<std::vector<StoredTask>> tasks(std::int64_t snapshot_id);
+  // stack_frames() returns the function names (innermost first) of stack `id`.
+  Result<std::vector<std::string>> stack_frames(std::int64_t id);
+  Result<std::vector<ScrapeError>> scrape_errors(std::optional<std::string> target);
+
+  // prune() applies `keep` to every target (the age limit counts back from `now_unix_ns`) and
+  // returns the number of snapshots deleted.
+  Result<std::int64_t> prune(const Retention& keep, std::int64_t now_unix_ns);
+
+  Database& database() { return *db_; }
+
+ private:
+  explicit Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  Result<std::int64_t> target_id(std::string_view url);
+  Result<std::int64_t> intern_stack(const std::string& frames, Statement& find, Statement& add);
+
+  std::unique_ptr<Database> db_;
+  std::unordered_map<std::string, std::int64_t> stack_ids_;  // frames text -> id; stacks are never deleted
+  // (instance id, raw return addresses) -> stack id, for snapshots of a run already seen.
+  static constexpr std::size_t kMaxPcStackIds = 1 << 20;
+  std::unordered_map<std::string, std::int64_t> pc_stack_ids_;
+  std::map<std::int64_t, std::vector<std::string>> frames_cache_;
+};
+
+// stack_function_names() names each frame of stack `id` of `s` (innermost first): the function from
+// the snapshot's locations, or the address in hex when it is unknown. Empty for id 0 or an unknown
+// id. `by_address` is an index of s.locations (build it once with index_locations()).
+using LocationIndex = std::unordered_map<std::uint64_t, const snapshot::Location*>;
+LocationIndex index_locations(const snapshot::Snapshot& s);
+std::vector<std::string> stack_function_names(const snapshot::Stack& stack, const LocationIndex& by_address);
+
+}  // namespace lw::store

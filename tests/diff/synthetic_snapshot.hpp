@@ -1,0 +1,87 @@
+// synthetic_snapshot.hpp: builds Snapshot values by hand for the store, differ and CLI tests.
+// For tests only; allocates.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "src/snapshot/model.hpp"
+
+namespace lw::test {
+
+class SnapshotBuilder {
+ public:
+  static constexpr std::int64_t kMinute = 60'000'000'000LL;
+
+  SnapshotBuilder(std::int64_t time_unix_ns, std::string instance_id = "run-1", std::int64_t pid = 100) {
+    s_.time_unix_ns = time_unix_ns;
+    s_.process.pid = pid;
+    s_.process.instance_id = std::move(instance_id);
+    s_.process.start_time_unix_ns = 1'700'000'000'000'000'000LL;
+    s_.process.executable = "/usr/bin/service";
+    s_.heap.sample_rate = 1;
+  }
+
+  // stack() interns function names (innermost first); each name gets a fixed address.
+  snapshot::StackId stack(const std::vector<std::string>& functions) {
+    if (functions.empty()) return 0;
+    std::vector<std::uint64_t> pcs;
+    for (const std::string& f : functions) {
+      std::uint64_t addr = 0x400000 + (std::hash<std::string>{}(f) & 0xffffff) * 16;
+      pcs.push_back(addr);
+      bool known = false;
+      for (const auto& l : s_.locations) known = known || l.address == addr;
+      if (!known) s_.locations.push_back({addr, f, "service.cpp", 10, 0});
+    }
+    for (const auto& st : s_.stacks)
+      if (st.pcs == pcs) return st.id;
+    snapshot::StackId id = s_.stacks.size() + 1;
+    s_.stacks.push_back({id, pcs});
+    return id;
+  }
+
+  SnapshotBuilder& sample_rate(std::int64_t rate) {
+    s_.heap.sample_rate = rate;
+    return *this;
+  }
+  SnapshotBuilder& site(const std::vector<std::string>& functions, std::int64_t inuse_bytes,
+                        std::int64_t inuse_objects = 1) {
+    s_.heap.sites.push_back({stack(functions), inuse_objects, inuse_bytes, inuse_objects, inuse_bytes});
+    s_.mem.heap_alloc += static_cast<std::uint64_t>(inuse_bytes);
+    s_.mem.alloc = s_.mem.heap_alloc;
+    s_.mem.heap_objects += static_cast<std::uint64_t>(inuse_objects);
+    return *this;
+  }
+  SnapshotBuilder& heap_alloc(std::uint64_t bytes) {
+    s_.mem.heap_alloc = s_.mem.alloc = bytes;
+    return *this;
+  }
+  // task() adds one task; a non-empty wait reason makes it waiting.
+  SnapshotBuilder& task(std::uint64_t id, const std::string& wait_reason, std::uint64_t switch_count,
+                        const std::vector<std::string>& at, const std::vector<std::string>& created_at,
+                        bool leaked = false) {
+    snapshot::TaskRecord t;
+    t.id = id;
+    t.parent_id = 1;
+    t.state = wait_reason.empty() ? snapshot::TaskState::kRunnable : snapshot::TaskState::kWaiting;
+    t.wait_reason = wait_reason;
+    t.wait_since_unix_ns = wait_reason.empty() ? 0 : 1'700'000'000'000'000'000LL + static_cast<std::int64_t>(switch_count);
+    t.switch_count = switch_count;
+    t.stack_id = stack(at);
+    t.create_stack_id = stack(created_at);
+    t.leaked = leaked;
+    if (leaked) t.leak_reason = "every handle of its channel is held by leaked tasks";
+    s_.tasks.push_back(std::move(t));
+    s_.mem.num_tasks = s_.tasks.size();
+    return *this;
+  }
+
+  const snapshot::Snapshot& get() const { return s_; }
+
+ private:
+  snapshot::Snapshot s_;
+};
+
+}  // namespace lw::test

@@ -1,0 +1,324 @@
+// The snapshot store: round trips, migrations, retention, concurrent access, crashes.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "src/snapshot/codec.hpp"
+#include "src/store/schema.hpp"
+#include "src/store/store.hpp"
+#include "tests/diff/synthetic_snapshot.hpp"
+
+using lw::store::Database;
+using lw::store::Retention;
+using lw::store::Store;
+using lw::test::SnapshotBuilder;
+
+namespace {
+
+constexpr std::int64_t kT0 = 1'700'000'000'000'000'000LL;
+constexpr std::int64_t kMinute = SnapshotBuilder::kMinute;
+
+std::string fresh_path(const char* name) {
+  std::string p = "/tmp/lw_store_" + std::to_string(getpid()) + "_" + name;
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((p + suffix).c_str());
+  return p;
+}
+
+lw::snapshot::Snapshot sample(int i, const std::string& run = "run-1") {
+  SnapshotBuilder b(kT0 + i * kMinute, run);
+  b.site({"operator new", "Handler::remember", "Handler::serve"}, 1000 * (i + 1), i + 1)
+      .site({"operator new", "Cache::put"}, 500)
+      .task(1, "", 10 + i, {"main"}, {})
+      .task(7, "chan send", 3, {"lw::Chan<int>::send", "Handler::reply"}, {"lw::go", "Handler::serve"});
+  return b.get();
+}
+
+std::int64_t add(Store& st, const std::string& target, const lw::snapshot::Snapshot& s) {
+  auto id = st.add_snapshot(target, s, lw::snapshot::encode(s));
+  REQUIRE_MESSAGE(id.ok(), id.error().message);
+  return *id;
+}
+
+}  // namespace
+
+TEST_CASE("a snapshot is stored with its blob as is, its sites, tasks and stacks by name") {
+  auto p = fresh_path("roundtrip.db");
+  auto st = Store::open(p);
+  REQUIRE(st.ok());
+  auto s = sample(2);
+  std::string bytes = lw::snapshot::encode(s);
+  auto id = (*st)->add_snapshot("http://127.0.0.1:6060", s, bytes);
+  REQUIRE(id.ok());
+  CHECK(*(*st)->snapshot_blob(*id) == bytes);
+  auto back = (*st)->load_snapshot(*id);
+  REQUIRE(back.ok());
+  CHECK(back->tasks.size() == 2);
+
+  auto infos = (*st)->snapshots({});
+  REQUIRE(infos.ok());
+  REQUIRE(infos->size() == 1);
+  CHECK((*infos)[0].target == "http://127.0.0.1:6060");
+  CHECK((*infos)[0].instance_id == "run-1");
+  CHECK((*infos)[0].heap_alloc == 3000 + 500);
+  CHECK((*infos)[0].num_tasks == 2);
+
+  auto sites = (*st)->heap_sites(*id);
+  REQUIRE(sites.ok());
+  REQUIRE(sites->size() == 2);
+  bool saw_leak_site = false;
+  for (const auto& site : *sites) {
+    auto frames = (*st)->stack_frames(site.stack_id);
+    REQUIRE(frames.ok());
+    if (frames->at(1) == "Handler::remember") {
+      saw_leak_site = true;
+      CHECK(site.inuse_bytes == 3000);
+      CHECK(site.inuse_objects == 3);
+    }
+  }
+  CHECK(saw_leak_site);
+
+  auto tasks = (*st)->tasks(*id);
+  REQUIRE(tasks.ok());
+  REQUIRE(tasks->size() == 2);
+  const auto& t7 = (*tasks)[1].task_id == 7 ? (*tasks)[1] : (*tasks)[0];
+  CHECK(t7.wait_reason == "chan send");
+  CHECK(t7.state == lw::snapshot::TaskState::kWaiting);
+  CHECK(*(*st)->stack_frames(t7.create_stack_id) == std::vector<std::string>{"lw::go", "Handler::serve"});
+
+  // The same code in a second snapshot reuses the stack rows.
+  auto id2 = add(**st, "http://127.0.0.1:6060", sample(3));
+  auto tasks2 = (*st)->tasks(id2);
+  REQUIRE(tasks2.ok());
+  for (const auto& t : *tasks2)
+    if (t.task_id == 7) CHECK(t.stack_id == t7.stack_id);
+  CHECK(*(*st)->targets() == std::vector<std::string>{"http://127.0.0.1:6060"});
+}
+
+TEST_CASE("queries select by target, time and id range") {
+  auto p = fresh_path("query.db");
+  auto st = Store::open(p).value();
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(add(*st, "a:1", sample(i)));
+  add(*st, "b:2", sample(1));
+  lw::store::SnapshotQuery q;
+  q.target = "a:1";
+  CHECK(st->snapshots(q)->size() == 4);
+  q.since_unix_ns = kT0 + 2 * kMinute;
+  CHECK(st->snapshots(q)->size() == 2);
+  lw::store::SnapshotQuery r;
+  r.from_id = ids[1];
+  r.to_id = ids[2];
+  auto got = *st->snapshots(r);
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].id == ids[1]);
+  CHECK(!st->load_snapshot(9999).ok());
+  CHECK(st->load_snapshot(9999).error().message.find("no snapshot 9999") != std::string::npos);
+}
+
+TEST_CASE("a version 1 database migrates to the current schema and keeps its data") {
+  auto p = fresh_path("migrate.db");
+  {
+    auto db = Database::open(p);
+    REQUIRE(db.ok());
+    REQUIRE(lw::store::migrate(**db, 1).ok());
+    CHECK(*(*db)->user_version() == 1);
+    REQUIRE((*db)->exec("INSERT INTO targets(url) VALUES('http://old:1')").ok());
+    // scrape_errors arrives with version 2.
+    CHECK_FALSE((*db)->exec("SELECT * FROM scrape_errors").ok());
+  }
+  auto st = Store::open(p);
+  REQUIRE(st.ok());
+  CHECK(*(*st)->database().user_version() == lw::store::kSchemaVersion);
+  CHECK(*(*st)->targets() == std::vector<std::string>{"http://old:1"});
+  REQUIRE((*st)->add_scrape_error("http://old:1", kT0, "connection refused").ok());
+  auto errors = (*st)->scrape_errors(std::nullopt);
+  REQUIRE(errors.ok());
+  REQUIRE(errors->size() == 1);
+  CHECK((*errors)[0].message == "connection refused");
+  add(**st, "http://old:1", sample(0));
+}
+
+TEST_CASE("a database from a newer leakwatch is refused and left alone") {
+  auto p = fresh_path("newer.db");
+  {
+    auto db = Database::open(p).value();
+    REQUIRE(db->exec("PRAGMA user_version=99").ok());
+  }
+  auto st = Store::open(p);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().message.find("schema version 99, newer than") != std::string::npos);
+  CHECK(*(*Database::open(p))->user_version() == 99);
+}
+
+TEST_CASE("retention keeps the newest N per target, or drops by age") {
+  auto p = fresh_path("retention.db");
+  auto st = Store::open(p).value();
+  for (int i = 0; i < 6; ++i) add(*st, "a:1", sample(i));
+  for (int i = 0; i < 3; ++i) add(*st, "b:2", sample(i));
+  auto n = st->prune(Retention{4, 0}, kT0);
+  REQUIRE(n.ok());
+  CHECK(*n == 2);
+  lw::store::SnapshotQuery qa;
+  qa.target = "a:1";
+  auto left = *st->snapshots(qa);
+  REQUIRE(left.size() == 4);
+  CHECK(left[0].time_unix_ns == kT0 + 2 * kMinute);  // the oldest two went
+  CHECK(st->heap_sites(left[0].id)->size() == 2);
+  // Sites and tasks go with their snapshot.
+  auto& db = st->database();
+  auto orphans = lw::store::Statement::prepare(
+      db, "SELECT COUNT(*) FROM tasks WHERE snapshot_id NOT IN (SELECT id FROM snapshots)");
+  REQUIRE(orphans.ok());
+  REQUIRE(*orphans->step());
+  CHECK(orphans->int64(0) == 0);
+  // By age: "now" is 5 minutes after the first snapshot; keep 2m30s.
+  auto m = st->prune(*lw::store::parse_retention("150s"), kT0 + 5 * kMinute);
+  REQUIRE(m.ok());
+  CHECK(*m == 1 + 3);  // a:1 at 2 min (of 2..5) and b:2 at 0, 1, 2 min
+  CHECK(st->snapshots(qa)->size() == 3);
+}
+
+TEST_CASE("parse_retention reads counts and ages") {
+  using lw::store::parse_retention;
+  CHECK(parse_retention("100")->max_count == 100);
+  CHECK(parse_retention("7d")->max_age_ns == 7LL * 86400 * 1'000'000'000);
+  CHECK(parse_retention("90m")->max_age_ns == 90LL * 60 * 1'000'000'000);
+  CHECK_FALSE(parse_retention("0"));
+  CHECK_FALSE(parse_retention(""));
+  CHECK_FALSE(parse_retention("-3"));
+  CHECK_FALSE(parse_retention("7x"));
+  CHECK_FALSE(parse_retention("d"));
+}
+
+TEST_CASE("readers run while another connection holds the write lock; writers wait, then fail clearly") {
+  auto p = fresh_path("locked.db");
+  auto writer = Store::open(p).value();
+  add(*writer, "a:1", sample(0));
+  // Another process-like connection takes the write lock and keeps it.
+  auto holder = Database::open(p).value();
+  REQUIRE(holder->exec("BEGIN IMMEDIATE").ok());
+  REQUIRE(holder->exec("INSERT INTO targets(url) VALUES('held:1')").ok());
+
+  lw::store::StoreOptions quick;
+  quick.busy_timeout_ms = 200;
+  auto reader = Store::open(p, quick);
+  REQUIRE_MESSAGE(reader.ok(), reader.error().message);
+  CHECK((*reader)->snapshots({})->size() == 1);  // WAL: readers do not wait for the writer
+  auto blocked = (*reader)->add_snapshot("a:1", sample(1), lw::snapshot::encode(sample(1)));
+  REQUIRE_FALSE(blocked.ok());
+  CHECK(blocked.error().message.find("is locked by another writer (gave up after 200 ms)") != std::string::npos);
+  CHECK(blocked.error().message.find(p) != std::string::npos);
+
+  REQUIRE(holder->exec("COMMIT").ok());
+  auto after = (*reader)->add_snapshot("a:1", sample(1), lw::snapshot::encode(sample(1)));
+  CHECK(after.ok());
+  CHECK((*reader)->snapshots({})->size() == 2);
+}
+
+TEST_CASE("a corrupt store is reported and never overwritten") {
+  auto p = fresh_path("corrupt.db");
+  {
+    auto st = Store::open(p).value();
+    for (int i = 0; i < 20; ++i) add(*st, "a:1", sample(i));
+    REQUIRE(st->database().exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+  }
+  // Scribble over the middle of the file (past the header), as a bad disk would.
+  std::FILE* f = std::fopen(p.c_str(), "r+b");
+  REQUIRE(f);
+  std::fseek(f, 0, SEEK_END);
+  long size = std::ftell(f);
+  REQUIRE(size > 8192);
+  std::string junk(static_cast<std::size_t>(size - 4096), '\x5a');
+  std::fseek(f, 4096, SEEK_SET);
+  std::fwrite(junk.data(), 1, junk.size(), f);
+  std::fclose(f);
+  auto before = std::to_string(size);
+  auto st = Store::open(p);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().message.find(p) != std::string::npos);
+  // Left as it was: same size, junk still there.
+  f = std::fopen(p.c_str(), "rb");
+  std::fseek(f, 0, SEEK_END);
+  CHECK(std::ftell(f) == size);
+  std::fseek(f, 5000, SEEK_SET);
+  CHECK(std::fgetc(f) == 0x5a);
+  std::fclose(f);
+}
+
+TEST_CASE("kill -9 in the middle of writing leaves a readable store") {
+  auto p = fresh_path("killed.db");
+  { REQUIRE(Store::open(p).ok()); }
+  // A child writes big snapshots in a loop; it is killed at an arbitrary point.
+  int ready[2];
+  REQUIRE(pipe(ready) == 0);
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    close(ready[0]);
+    auto st = Store::open(p);
+    if (!st.ok()) _exit(3);
+    for (int i = 0;; ++i) {
+      SnapshotBuilder b(kT0 + i * kMinute);
+      for (int k = 0; k < 2000; ++k)
+        b.task(static_cast<std::uint64_t>(k + 1), "chan receive", 1, {"recv", "worker"}, {"go", "main"});
+      auto s = b.get();
+      if (!(*st)->add_snapshot("a:1", s, lw::snapshot::encode(s)).ok()) _exit(4);
+      if (i == 2) (void)!write(ready[1], "x", 1);
+    }
+  }
+  close(ready[1]);
+  char c;
+  REQUIRE(read(ready[0], &c, 1) == 1);  // three snapshots are in
+  usleep(30'000);
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(ready[0]);
+  CHECK(WIFSIGNALED(status));
+
+  auto st = Store::open(p);
+  REQUIRE_MESSAGE(st.ok(), st.error().message);
+  auto all = (*st)->snapshots({});
+  REQUIRE(all.ok());
+  CHECK(all->size() >= 3);
+  for (const auto& info : *all) {
+    auto tasks = (*st)->tasks(info.id);
+    REQUIRE(tasks.ok());
+    CHECK(tasks->size() == 2000);  // every committed snapshot is whole
+    CHECK((*st)->load_snapshot(info.id).ok());
+  }
+  // And it still takes writes.
+  add(**st, "a:1", sample(0));
+}
+
+TEST_CASE("stacks are interned by function names across runs, never by address alone") {
+  auto p = fresh_path("interning.db");
+  auto st = Store::open(p).value();
+  auto stack_of_task7 = [&](std::int64_t id) {
+    auto tasks = st->tasks(id).value();
+    for (const auto& t : tasks)
+      if (t.task_id == 7) return t.stack_id;
+    return std::int64_t{-1};
+  };
+  auto a = sample(0, "run-1");
+  std::int64_t first = stack_of_task7(add(*st, "a:1", a));
+  // Another run of the same binary, loaded elsewhere (ASLR): other addresses, same names.
+  auto b = sample(1, "run-2");
+  for (auto& l : b.locations) l.address += 0x1000;
+  for (auto& s : b.stacks)
+    for (auto& pc : s.pcs) pc += 0x1000;
+  CHECK(stack_of_task7(add(*st, "a:1", b)) == first);
+  // A third run where the same addresses hold other code: a new stack.
+  auto c = sample(2, "run-3");
+  for (auto& l : c.locations) l.function += "_v2";
+  std::int64_t third = stack_of_task7(add(*st, "a:1", c));
+  CHECK(third != first);
+  CHECK(st->stack_frames(third)->at(0) == "lw::Chan<int>::send_v2");
+  // And again within run-3 (the address cache): still its own names.
+  CHECK(stack_of_task7(add(*st, "a:1", sample(3, "run-3"))) == third);
+}

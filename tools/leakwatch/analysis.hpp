@@ -1,0 +1,38 @@
+// analysis.hpp: reading a window of stored snapshots back as the differ's series and running the
+// verdicts. Used by `diff` and `watch`. Not thread-safe (uses one Store); allocates.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "leakwatch/result.hpp"
+#include "src/diff/detect.hpp"
+#include "src/store/store.hpp"
+
+namespace lw::cli {
+
+struct AnalysisRequest {
+  std::optional<std::string> target;  // all targets when unset
+  std::int64_t window_ns = 30LL * 60 * 1'000'000'000;  // counted back from each target's newest snapshot
+  std::optional<std::int64_t> from_id;  // with to_id: exactly these snapshots instead of a window
+  std::optional<std::int64_t> to_id;
+  diff::DetectOptions detect;
+};
+
+struct Analysis {
+  std::vector<diff::Finding> findings;
+  std::size_t snapshots = 0;  // snapshots read
+  std::size_t series = 0;     // (target, process run) series judged
+};
+
+// open_store() opens the store at `path`; with `must_exist`, a missing file is an Error rather
+// than a new empty store (commands that only read never create one).
+Result<std::unique_ptr<store::Store>> open_store(const std::string& path, bool must_exist);
+
+// analyze() loads the snapshots `req` selects and returns the findings.
+Result<Analysis> analyze(store::Store& st, const AnalysisRequest& req);
+
+}  // namespace lw::cli

@@ -1,0 +1,193 @@
+#include "tools/leakwatch/report.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace lw::cli {
+namespace {
+
+constexpr std::size_t kTextFrames = 8;
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+void json_string(std::string& out, const std::string& s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+void json_frames(std::string& out, const std::vector<std::string>& frames) {
+  out += '[';
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (i) out += ',';
+    json_string(out, frames[i]);
+  }
+  out += ']';
+}
+
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "0";
+  return fmt("%.6g", v);
+}
+
+constexpr const char* kAllocatorPrefixes[] = {
+    "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign", "valloc",
+    "operator new", "operator delete", "mi_", "_mi_", "lw::heap::", "__libc_", "std::allocator",
+    "__gnu_cxx::new_allocator", "std::__new_allocator", "std::allocator_traits"};
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Frames of the leakwatch runtime itself (the park/switch machinery, channel internals, the task
+// trampoline), which every task stack starts or ends with.
+bool is_runtime_frame(const std::string& f) {
+  return starts_with(f, "lw::rt::") || starts_with(f, "lw::detail::") || starts_with(f, "lw::Chan<") ||
+         starts_with(f, "lw::Mutex::") || starts_with(f, "lw::WaitGroup::") || starts_with(f, "lw::select") ||
+         starts_with(f, "lw::sleep_for") || f == "make_fcontext" || f == "jump_fcontext" ||
+         starts_with(f, "start_thread") || f == "clone" || f == "clone3";
+}
+
+void frames_text(std::string& out, const std::vector<std::string>& all, const char* indent) {
+  std::vector<std::string> frames = display_frames(all);
+  for (std::size_t i = 0; i < frames.size() && i < kTextFrames; ++i) out += indent + frames[i] + "\n";
+  if (frames.size() > kTextFrames)
+    out += indent + std::string("... ") + std::to_string(frames.size() - kTextFrames) + " more\n";
+}
+
+}  // namespace
+
+bool is_allocator_frame(const std::string& function) {
+  for (const char* p : kAllocatorPrefixes)
+    if (starts_with(function, p)) return true;
+  return false;
+}
+
+std::vector<std::string> display_frames(const std::vector<std::string>& frames) {
+  std::size_t begin = 0, end = frames.size();
+  while (begin < end && (is_allocator_frame(frames[begin]) || is_runtime_frame(frames[begin]))) ++begin;
+  while (end > begin && is_runtime_frame(frames[end - 1])) --end;
+  if (begin == end) return frames;  // nothing but runtime code: show it as it is
+  return {frames.begin() + static_cast<std::ptrdiff_t>(begin), frames.begin() + static_cast<std::ptrdiff_t>(end)};
+}
+
+std::string format_bytes(double bytes) {
+  double a = std::fabs(bytes);
+  if (a < 1024) return fmt("%.0f B", bytes);
+  if (a < 1024.0 * 1024) return fmt("%.1f KiB", bytes / 1024);
+  if (a < 1024.0 * 1024 * 1024) return fmt("%.1f MiB", bytes / (1024.0 * 1024));
+  return fmt("%.2f GiB", bytes / (1024.0 * 1024 * 1024));
+}
+
+std::string format_duration(std::int64_t ns) {
+  if (ns < 1'000'000'000) return std::to_string(ns / 1'000'000) + "ms";
+  std::int64_t s = ns / 1'000'000'000;
+  std::string out;
+  if (s >= 3600) out += std::to_string(s / 3600) + "h";
+  if (s >= 60) out += std::to_string(s / 60 % 60) + "m";
+  out += std::to_string(s % 60) + "s";
+  return out;
+}
+
+std::string finding_text(const diff::Finding& f) {
+  std::string out(to_string(f.kind));
+  out += "  " + f.target;
+  std::string range = " (" + std::to_string(f.points) + " snapshots #" + std::to_string(f.from_snapshot) +
+                      "..#" + std::to_string(f.to_snapshot) + ", confidence " + fmt("%.2f", f.confidence) + ")";
+  switch (f.kind) {
+    case diff::FindingKind::kHeapGrowth:
+    case diff::FindingKind::kHeapAllocGrowth:
+      out += "  +" + format_bytes(f.bytes_per_minute) + "/min over " + format_duration(f.span_ns) + ", " +
+             format_bytes(static_cast<double>(f.first_value)) + " -> " +
+             format_bytes(static_cast<double>(f.last_value)) + range + "\n";
+      if (f.kind == diff::FindingKind::kHeapAllocGrowth) out += "    (process HeapAlloc)\n";
+      break;
+    case diff::FindingKind::kTaskGrowth:
+    case diff::FindingKind::kTaskCountGrowth:
+      out += "  +" + fmt("%.1f", f.tasks_per_minute) + " tasks/min over " + format_duration(f.span_ns) +
+             ", " + std::to_string(f.first_value) + " -> " + std::to_string(f.last_value) + " tasks" + range + "\n";
+      if (f.kind == diff::FindingKind::kTaskCountGrowth) out += "    (process task count)\n";
+      else if (!f.create_frames.empty()) out += "    tasks created at:\n";
+      break;
+    case diff::FindingKind::kStuckTasks:
+      out += "  " + std::to_string(f.count) + (f.count == 1 ? " task" : " tasks") + " [" + f.wait_reason +
+             "] unmoved for " + format_duration(f.span_ns) + range + "\n";
+      break;
+    case diff::FindingKind::kLeakedTasks:
+      out += "  " + std::to_string(f.count) + (f.count == 1 ? " task" : " tasks") + " [" + f.wait_reason +
+             "] can never wake" + (f.detail.empty() ? "" : ": " + f.detail) + "\n";
+      break;
+  }
+  frames_text(out, f.frames, "    ");
+  if ((f.kind == diff::FindingKind::kStuckTasks || f.kind == diff::FindingKind::kLeakedTasks) &&
+      !f.create_frames.empty()) {
+    out += "  created by:\n";
+    frames_text(out, f.create_frames, "    ");
+  }
+  return out;
+}
+
+std::string findings_json(const std::vector<diff::Finding>& findings) {
+  std::string out = "{\"findings\":[";
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    const diff::Finding& f = findings[i];
+    if (i) out += ',';
+    out += "{\"kind\":";
+    json_string(out, std::string(to_string(f.kind)));
+    out += ",\"target\":";
+    json_string(out, f.target);
+    out += ",\"instance_id\":";
+    json_string(out, f.instance_id);
+    out += ",\"frames\":";
+    json_frames(out, f.frames);
+    out += ",\"create_frames\":";
+    json_frames(out, f.create_frames);
+    out += ",\"wait_reason\":";
+    json_string(out, f.wait_reason);
+    out += ",\"count\":" + std::to_string(f.count);
+    out += ",\"bytes_per_minute\":" + json_number(f.bytes_per_minute);
+    out += ",\"tasks_per_minute\":" + json_number(f.tasks_per_minute);
+    out += ",\"first_value\":" + std::to_string(f.first_value);
+    out += ",\"last_value\":" + std::to_string(f.last_value);
+    out += ",\"span_seconds\":" + json_number(static_cast<double>(f.span_ns) / 1e9);
+    out += ",\"snapshots\":" + std::to_string(f.points);
+    out += ",\"from_snapshot\":" + std::to_string(f.from_snapshot);
+    out += ",\"to_snapshot\":" + std::to_string(f.to_snapshot);
+    out += ",\"task_ids\":[";
+    for (std::size_t k = 0; k < f.task_ids.size(); ++k) out += (k ? "," : "") + std::to_string(f.task_ids[k]);
+    out += "],\"detail\":";
+    json_string(out, f.detail);
+    out += ",\"confidence\":" + json_number(f.confidence) + "}";
+  }
+  out += "]}\n";
+  return out;
+}
+
+std::string finding_key(const diff::Finding& f) {
+  std::string k(to_string(f.kind));
+  k += '\x1f' + f.target + '\x1f' + f.instance_id + '\x1f' + f.wait_reason;
+  for (const auto& fr : f.frames) k += '\x1f' + fr;
+  k += '\x1e';
+  for (const auto& fr : f.create_frames) k += '\x1f' + fr;
+  return k;
+}
+
+}  // namespace lw::cli

@@ -1,0 +1,32 @@
+// report.hpp: findings as people read them (text) and as programs read them (JSON), and the
+// human forms of bytes and durations. Pure; allocates.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/diff/finding.hpp"
+
+namespace lw::cli {
+
+// format_bytes() gives "512 B", "12.0 KiB", "3.4 MiB"; format_duration() gives Go's "1h2m3s".
+std::string format_bytes(double bytes);
+std::string format_duration(std::int64_t ns);
+
+// is_allocator_frame() is true for malloc/operator new/mimalloc/leakwatch heap hook frames.
+bool is_allocator_frame(const std::string& function);
+// display_frames() is what a person needs of a stack: without the allocator and leakwatch
+// runtime frames at the innermost end (the user's call that allocated or blocked comes first) and
+// without the runtime's task entry frames at the outermost end. At least one frame is kept. JSON
+// output keeps every frame.
+std::vector<std::string> display_frames(const std::vector<std::string>& frames);
+
+// finding_text() is one finding in a few lines: a headline, then its frames indented.
+std::string finding_text(const diff::Finding& f);
+// findings_json() is {"findings":[...]} (one object per finding; see docs/cli.md).
+std::string findings_json(const std::vector<diff::Finding>& findings);
+// finding_key() identifies a finding across watch rounds (kind, target, run, site, reason).
+std::string finding_key(const diff::Finding& f);
+
+}  // namespace lw::cli
