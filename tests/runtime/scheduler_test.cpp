@@ -1,5 +1,7 @@
 // Scheduler, tasks and registry: run/go/yield/sleep, labels, exceptions, stack capture.
 #include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -160,3 +162,45 @@ TEST_CASE("remaining tasks are unwound when main returns") {
   });
   CHECK(destroyed.load() == 11);
 }
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+namespace {
+// Uses about `depth` KiB of stack, then returns.
+__attribute__((noinline)) int use_stack(int depth) {
+  volatile char frame[1024];
+  for (auto& c : frame) c = static_cast<char>(depth);
+  int below = depth > 1 ? use_stack(depth - 1) : 0;
+  return frame[depth % 1024] + below;
+}
+}  // namespace
+
+TEST_CASE("a task that overflows its stack is detected at its next switch, not silently") {
+  int err[2];
+  REQUIRE(pipe(err) == 0);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    dup2(err[1], 2);
+    lw::run([] {
+      // Park 300 tasks first so the next one gets a slot without a guard page (canary only).
+      lw::Chan<int> gate(0);
+      for (int i = 0; i < 300; ++i) lw::go([gate] { gate.recv(); });
+      lw::go([] {
+        use_stack(80);  // 80 KiB on a 64 KiB stack: runs into the gap and the slot below
+        lw::yield();
+      });
+      lw::sleep_for(std::chrono::seconds(5));
+    }, {.workers = 1, .stack_size = 64 * 1024});
+    _exit(0);
+  }
+  close(err[1]);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = read(err[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  close(err[0]);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFSIGNALED(status));
+  CHECK(text.find("stack overflow in task") != std::string::npos);
+}
+#endif
