@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "src/snapshot/codec.hpp"
+#include "tests/integration/fixture_process.hpp"
 #include "tests/integration/run_command.hpp"
 #include "tests/profile/pprof_raw.hpp"
 #include "tests/profile/synthetic_snapshot.hpp"  // lw::test::pprof()
@@ -25,100 +26,19 @@ using lw::test::run_command;
 
 namespace {
 
-// FixtureProcess runs server_basic with extra environment and waits for its server's address.
-// The destructor ends it (SIGTERM, then SIGKILL), and the child dies with the test if the test dies
-// first (PR_SET_PDEATHSIG), so no fixture outlives a failed test.
-class FixtureProcess {
+// FixtureProcess runs server_basic (by default) with extra environment; marker() is the address
+// of a function the fixture prints, for the symbol endpoint.
+class FixtureProcess : public lw::test::FixtureProcess {
  public:
   explicit FixtureProcess(std::vector<std::string> env, std::vector<std::string> args = {},
                           std::string program = LW_SERVER_BASIC, std::string ready_text = "server_basic: ready")
-      : ready_text_(std::move(ready_text)) {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return;
-    pid_ = fork();
-    if (pid_ < 0) return;
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(fds[1], 1);
-      dup2(fds[1], 2);
-      for (const std::string& kv : env) putenv(const_cast<char*>(kv.c_str()));
-      std::vector<char*> argv{program.data()};
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execvp(program.c_str(), argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    out_fd_ = fds[0];
-    drain_ = std::thread([this] { drain(); });
-    // Wait (bounded) for the ready line, which the program prints after the server started.
-    for (int i = 0; i < 600 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      : lw::test::FixtureProcess(std::move(program), std::move(args), std::move(env), std::move(ready_text)) {}
+
+  std::string marker() {
     std::string text = output();
-    if (auto at = text.find("debug server listening on "); at != std::string::npos) {
-      std::size_t start = at + std::strlen("debug server listening on ");
-      url_ = text.substr(start, text.find_first_of(" \n", start) - start);
-    }
-    if (auto at = text.find("marker="); at != std::string::npos)
-      marker_ = text.substr(at + 7, text.find(' ', at + 7) - at - 7);
+    auto at = text.find("marker=");
+    return at == std::string::npos ? "" : text.substr(at + 7, text.find(' ', at + 7) - at - 7);
   }
-
-  ~FixtureProcess() { terminate(); }
-
-  // terminate() sends SIGTERM and returns the exit code (-1 if it had to be killed).
-  int terminate() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      bool exited = false;
-      for (int i = 0; i < 200 && !exited; ++i) {
-        if (waitpid(pid_, &status, WNOHANG) == pid_) exited = true;
-        else std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      if (!exited) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
-      }
-      exit_code_ = exited && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      pid_ = -1;
-    }
-    if (drain_.joinable()) drain_.join();
-    if (out_fd_ >= 0) close(out_fd_);
-    out_fd_ = -1;
-    return exit_code_;
-  }
-
-  // ok() is true once the program printed its ready line (tests REQUIRE it first).
-  bool ok() { return ready(); }
-  const std::string& url() const { return url_; }
-  const std::string& marker() const { return marker_; }
-  int pid() const { return pid_; }
-  std::string output() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return out_;
-  }
-
- private:
-  bool ready() {
-    std::string out = output();
-    return out.find(ready_text_) != std::string::npos && out.find('\n', out.find(ready_text_)) != std::string::npos;
-  }
-  void drain() {
-    char buf[4096];
-    for (ssize_t n; (n = read(out_fd_, buf, sizeof buf)) > 0;) {
-      std::lock_guard<std::mutex> lock(mu_);
-      out_.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-
-  std::string ready_text_;
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  int exit_code_ = -1;
-  std::thread drain_;
-  std::mutex mu_;
-  std::string out_;  // Guarded by mu_.
-  std::string url_;
-  std::string marker_;
 };
 
 struct Fetched {

@@ -13,7 +13,8 @@
 //   - demo::render_response allocates and frees per request (steady churn).
 //
 // Start it with LEAKWATCH_HTTP=127.0.0.1:0 so its debug server comes up; it runs until killed, or
-// for --seconds N.
+// for --seconds N; --rate R sets requests a second (default 200). --fixed runs the repaired service (each fault fixed the usual way), which
+// leakwatch must find nothing in: the tests use it as the healthy twin.
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -32,6 +33,8 @@
 namespace demo {
 
 using namespace std::chrono_literals;
+
+bool g_fixed = false;  // Written once in main before the runtime starts.
 
 struct Request {
   std::uint64_t id;
@@ -57,6 +60,8 @@ std::vector<std::unique_ptr<AuditRecord>> g_audit_log;  // Guarded by g_audit_mu
   std::snprintf(rec->details.data(), rec->details.size(), "lookup product=%d", r.product);
   std::lock_guard lock(g_audit_mu);
   g_audit_log.push_back(std::move(rec));
+  // The fix: keep only the most recent records (a bounded window instead of the whole history).
+  if (g_fixed && g_audit_log.size() > 200) g_audit_log.erase(g_audit_log.begin(), g_audit_log.begin() + 100);
 }
 
 // ---- Healthy: a bounded cache that fills, then only replaces. --------------------------------
@@ -105,7 +110,7 @@ ProductCache g_cache(1500);
 }
 
 [[gnu::noinline]] std::optional<int> fetch_stock(const Request& r) {
-  lw::Chan<int> reply(0);
+  lw::Chan<int> reply(g_fixed ? 1 : 0);  // the fix: room for the late answer, so the sender exits
   lw::go([reply, r] { query_inventory(reply, r); });
   std::optional<int> stock;
   lw::select(lw::recv_case(reply, [&](std::optional<int> v) { stock = v; }),
@@ -133,6 +138,11 @@ std::vector<std::shared_ptr<Session>> g_sessions;  // Guarded by g_sessions_mu.
   {
     std::lock_guard lock(g_sessions_mu);
     g_sessions.push_back(s);
+    // The fix: sessions end, and closing the inbox stops their worker.
+    if (g_fixed && g_sessions.size() > 2) {
+      g_sessions.front()->inbox.close();
+      g_sessions.erase(g_sessions.begin());
+    }
   }
   lw::go(lw::Labels{{"component", "sessions"}}, [inbox = s->inbox] { session_keepalive(inbox); });
 }
@@ -146,7 +156,7 @@ std::vector<std::shared_ptr<Session>> g_sessions;  // Guarded by g_sessions_mu.
   (void)fetch_stock(r);
 }
 
-void serve(double seconds) {
+void serve(double seconds, double rate) {
   std::mt19937_64 rng(12345);
   std::uniform_int_distribution<int> product(0, 1499);
   std::uniform_int_distribution<int> percent(0, 99);
@@ -161,7 +171,7 @@ void serve(double seconds) {
       inflight.done();
     });
     if (id % 200 == 0) open_session();
-    lw::sleep_for(5ms);  // about 200 requests a second
+    lw::sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(1.0 / rate)));
   }
   inflight.wait();
 }
@@ -170,15 +180,24 @@ void serve(double seconds) {
 
 int main(int argc, char** argv) {
   double seconds = 0;
+  double rate = 200;  // requests a second
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
       seconds = std::atof(argv[++i]);
+    } else if (std::strcmp(argv[i], "--rate") == 0 && i + 1 < argc) {
+      rate = std::atof(argv[++i]);
+      if (!(rate > 0 && rate <= 100000)) {
+        std::fprintf(stderr, "demo: --rate must be between 0 and 100000 requests a second\n");
+        return 2;
+      }
+    } else if (std::strcmp(argv[i], "--fixed") == 0) {
+      demo::g_fixed = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--seconds N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--seconds N] [--rate R] [--fixed]\n", argv[0]);
       return 2;
     }
   }
   if (std::getenv("LEAKWATCH_HTTP") == nullptr)
     std::fprintf(stderr, "demo: set LEAKWATCH_HTTP=127.0.0.1:0 to watch it with leakwatch\n");
-  return lw::run([seconds] { demo::serve(seconds); });
+  return lw::run([seconds, rate] { demo::serve(seconds, rate); });
 }
