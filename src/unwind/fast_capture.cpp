@@ -36,6 +36,11 @@ struct ThreadStack {
   std::uintptr_t lo = 0;
   std::uintptr_t hi = 0;  // 0: not learned yet
   bool learning = false;
+  // The last first-frame return address found outside every frameless module, and the range
+  // generation it was checked against: a hot allocation site repeats it, and one compare replaces
+  // the scan of the module ranges.
+  std::uintptr_t clean_pc = 0;
+  std::uint32_t clean_generation = 0;
 };
 thread_local ThreadStack tls_stack __attribute__((tls_model("initial-exec")));
 
@@ -46,6 +51,7 @@ struct Range {
 // Written by note_frameless_modules() before publishing the count; read lock-free.
 Range g_ranges[kMaxRanges];
 std::atomic<int> g_range_count{0};
+std::atomic<std::uint32_t> g_range_generation{1};  // bumped by note_frameless_modules()
 
 std::atomic<std::uint64_t> g_fp_walks{0};
 std::atomic<std::uint64_t> g_fallbacks{0};
@@ -135,7 +141,17 @@ FpWalkEnd fp_walk(StackTrace* out, std::uintptr_t fp, std::uintptr_t lo, std::ui
   if (trusted) {
     FpWalkEnd end = fp_walk(out, fp, fp, s->hi, skip);
     if (end == FpWalkEnd::kBadFrame && out->depth < kShortWalk) trusted = false;
-    if (trusted && out->depth > 0 && in_frameless_module(out->pc[0])) trusted = false;
+    if (trusted && out->depth > 0) {
+      const std::uint32_t gen = g_range_generation.load(std::memory_order_acquire);
+      if (out->pc[0] != s->clean_pc || s->clean_generation != gen) {
+        if (in_frameless_module(out->pc[0])) {
+          trusted = false;
+        } else {
+          s->clean_pc = out->pc[0];
+          s->clean_generation = gen;
+        }
+      }
+    }
     if (trusted) {
       g_fp_walks.fetch_add(1, std::memory_order_relaxed);
       return out->depth;
@@ -153,6 +169,7 @@ void note_frameless_modules() noexcept {
   g_range_count.store(0, std::memory_order_release);
   dl_iterate_phdr(collect_range, &n);
   g_range_count.store(n, std::memory_order_release);
+  g_range_generation.fetch_add(1, std::memory_order_acq_rel);
 }
 
 bool in_frameless_module(std::uintptr_t pc) noexcept {

@@ -59,10 +59,14 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--ops", type=int, default=2000000)
+    ap.add_argument("--only", default="", help="comma-separated configurations (mimalloc always runs)")
     a = ap.parse_args()
     prog = os.path.join(a.build, "tools/bench/heap/heap_malloc_churn")
     args = [str(a.threads), str(a.ops), "1"]
     cfgs = configs(a.build)
+    if a.only:
+        wanted = set(a.only.split(",")) | {"mimalloc"}
+        cfgs = [c for c in cfgs if c[0] in wanted]
     times = {c[0]: [] for c in cfgs}
     skipped = [c[0] for c in cfgs if not available(c[3])]
     with tempfile.TemporaryDirectory() as tmp:
