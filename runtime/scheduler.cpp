@@ -65,6 +65,7 @@ class Runtime {
   std::mutex gq_mu;
   Task* gq_head = nullptr;  // Guarded by gq_mu.
   Task* gq_tail = nullptr;  // Guarded by gq_mu.
+  std::atomic<std::uint32_t> gq_len{0};  // written under gq_mu; a lock-free emptiness hint
   std::atomic<std::int64_t> queued{0};  // tasks on any run queue
 
   std::mutex sleep_mu;
@@ -108,6 +109,12 @@ struct Worker {
   Task* head = nullptr;     // Guarded by mu.
   Task* tail = nullptr;     // Guarded by mu.
   Task* runnext = nullptr;  // Guarded by mu.
+  // Lock-free hints for thieves, written under mu: how many tasks the FIFO queue holds and
+  // whether run-next is occupied. A thief skips a worker whose hints say there is nothing for it
+  // instead of taking its lock (an idle worker would otherwise bounce the busy worker's lock line
+  // at every ping-pong hand-off). Stale reads only delay a steal; `queued` stays exact.
+  std::atomic<std::uint32_t> fifo_len{0};
+  std::atomic<bool> has_runnext{false};
   std::uint64_t rng = 0;    // Owned by the worker thread.
 };
 
@@ -152,6 +159,7 @@ void push_global(Runtime* rt, Task* t) noexcept {
     t->run_next = nullptr;
     if (rt->gq_tail) rt->gq_tail->run_next = t; else rt->gq_head = t;
     rt->gq_tail = t;
+    rt->gq_len.store(rt->gq_len.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   rt->queued.fetch_add(1, std::memory_order_seq_cst);
   notify_sleeper(rt);
@@ -165,10 +173,12 @@ void push_local(Worker* w, Task* t) noexcept {
     std::lock_guard<std::mutex> g(w->mu);
     Task* old = w->runnext;
     w->runnext = t;
+    w->has_runnext.store(true, std::memory_order_relaxed);
     if (old) {
       old->run_next = nullptr;
       if (w->tail) w->tail->run_next = old; else w->head = old;
       w->tail = old;
+      w->fifo_len.store(w->fifo_len.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
   }
   w->rt->queued.fetch_add(1, std::memory_order_seq_cst);
@@ -185,18 +195,24 @@ void push(Runtime* rt, Task* t) noexcept {
 // task in it was just readied by the running task, which usually parks soon, so stealing it would
 // only bounce a ping-pong pair between cores, as Go's runqsteal avoids too).
 Task* pop_from(Worker* w, bool own, bool steal_runnext = false) noexcept {
+  if (!own && w->fifo_len.load(std::memory_order_relaxed) == 0 &&
+      !(steal_runnext && w->has_runnext.load(std::memory_order_relaxed)))
+    return nullptr;
   std::lock_guard<std::mutex> g(w->mu);
   Task* t = nullptr;
   if (own && w->runnext) {
     t = w->runnext;
     w->runnext = nullptr;
+    w->has_runnext.store(false, std::memory_order_relaxed);
   } else if (w->head) {
     t = w->head;
     w->head = t->run_next;
     if (!w->head) w->tail = nullptr;
+    w->fifo_len.store(w->fifo_len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   } else if ((own || steal_runnext) && w->runnext) {
     t = w->runnext;
     w->runnext = nullptr;
+    w->has_runnext.store(false, std::memory_order_relaxed);
   }
   return t;
 }
@@ -204,12 +220,13 @@ Task* pop_from(Worker* w, bool own, bool steal_runnext = false) noexcept {
 Task* find_work(Worker* w, bool steal_runnext = false) noexcept {
   Runtime* rt = w->rt;
   Task* t = pop_from(w, true);
-  if (!t) {
+  if (!t && rt->gq_len.load(std::memory_order_relaxed) != 0) {
     std::lock_guard<std::mutex> g(rt->gq_mu);
     if (rt->gq_head) {
       t = rt->gq_head;
       rt->gq_head = t->run_next;
       if (!rt->gq_head) rt->gq_tail = nullptr;
+      rt->gq_len.store(rt->gq_len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     }
   }
   if (!t) {
