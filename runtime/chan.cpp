@@ -316,6 +316,32 @@ std::size_t ChanHandle::size() const noexcept {
 }
 std::size_t ChanHandle::capacity() const noexcept { return core_ ? core_->cap : 0; }
 
+// park_on() queues the calling task on `queue` of channel `c` (holding `g` on c->mu), publishes
+// it as blocked for the leak proof, releases the lock and parks until a partner completes the
+// operation or the channel is closed. Returns whether the operation completed (false: closed).
+// Throws TaskCancelled when the runtime unwinds the task at shutdown.
+static bool park_on(ChanCore* c, WaitList* queue, Parker* p, Task* self, void* elem, rt::WaitReason reason,
+                    std::unique_lock<std::mutex>& g) {
+  rt::begin_wait(p);
+  ChanWaiter me{p, elem};
+  queue->push(&me);
+  c->version.fetch_add(1, std::memory_order_relaxed);
+  void* cs[1] = {c};
+  rt::publish_blocked(self, cs, 1);
+  bool check = self && !rt::stopping() && rt::precheck(c, self);
+  g.unlock();
+  if (check) rt::prove_from(c);
+  int fired = rt::wait(p, reason, c, -1);
+  rt::clear_blocked(self);
+  if (fired == rt::kFiredCancel) {
+    std::lock_guard<std::mutex> g2(c->mu);
+    queue->remove(&me);
+    c->version.fetch_add(1, std::memory_order_relaxed);
+    throw rt::TaskCancelled{};
+  }
+  return me.ok;
+}
+
 void ChanHandle::send_raw(void* elem) const {
   ChanCore* c = core_;
   if (!c) rt::block_forever(rt::WaitReason::kChanSendNil);
@@ -339,24 +365,8 @@ void ChanHandle::send_raw(void* elem) const {
     ++c->count;
     return;
   }
-  rt::begin_wait(p);
-  ChanWaiter me{p, elem};
-  c->sendq.push(&me);
-  c->version.fetch_add(1, std::memory_order_relaxed);
-  void* cs[1] = {c};
-  rt::publish_blocked(self, cs, 1);
-  bool check = self && !rt::stopping() && rt::precheck(c, self);
-  g.unlock();
-  if (check) rt::prove_from(c);
-  int fired = rt::wait(p, rt::WaitReason::kChanSend, c, -1);
-  rt::clear_blocked(self);
-  if (fired == rt::kFiredCancel) {
-    std::lock_guard<std::mutex> g2(c->mu);
-    c->sendq.remove(&me);
-    c->version.fetch_add(1, std::memory_order_relaxed);
-    throw rt::TaskCancelled{};
-  }
-  if (!me.ok) throw ChanError("send on closed channel");
+  if (!park_on(c, &c->sendq, p, self, elem, rt::WaitReason::kChanSend, g))
+    throw ChanError("send on closed channel");
 }
 
 bool ChanHandle::recv_raw(void* out) const {
@@ -395,24 +405,7 @@ bool ChanHandle::recv_raw(void* out) const {
     return true;
   }
   if (c->closed) return false;
-  rt::begin_wait(p);
-  ChanWaiter me{p, out};
-  c->recvq.push(&me);
-  c->version.fetch_add(1, std::memory_order_relaxed);
-  void* cs[1] = {c};
-  rt::publish_blocked(self, cs, 1);
-  bool check = self && !rt::stopping() && rt::precheck(c, self);
-  g.unlock();
-  if (check) rt::prove_from(c);
-  int fired = rt::wait(p, rt::WaitReason::kChanReceive, c, -1);
-  rt::clear_blocked(self);
-  if (fired == rt::kFiredCancel) {
-    std::lock_guard<std::mutex> g2(c->mu);
-    c->recvq.remove(&me);
-    c->version.fetch_add(1, std::memory_order_relaxed);
-    throw rt::TaskCancelled{};
-  }
-  return me.ok;
+  return park_on(c, &c->recvq, p, self, out, rt::WaitReason::kChanReceive, g);
 }
 
 void ChanHandle::close() const {
