@@ -80,6 +80,14 @@ CREATE TABLE scrape_errors(
   message TEXT NOT NULL);
 CREATE INDEX snapshots_by_target_time ON snapshots(target_id, time_unix_ns);
 )sql",
+    // 2 -> 3: a snapshot's tasks as one packed blob (task_pack.hpp); rows already in `tasks`
+    // stay there and are still read.
+    R"sql(
+CREATE TABLE task_sets(
+  snapshot_id INTEGER PRIMARY KEY REFERENCES snapshots(id) ON DELETE CASCADE,
+  count INTEGER NOT NULL,
+  records BLOB NOT NULL);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

@@ -13,7 +13,7 @@
 
 namespace lw::store {
 
-inline constexpr std::int64_t kSchemaVersion = 2;
+inline constexpr std::int64_t kSchemaVersion = 3;
 
 // migrate() brings `db` from its version up to `to` (each step in one transaction). A database
 // newer than this build knows is an Error and is left as it is.

@@ -291,17 +291,17 @@ Result<std::int64_t> Store::add_snapshot(std::string_view target, const snapshot
       });
   if (!site_rows_ok) return site_rows_ok.error();
 
-  auto task_rows_ok = insert_rows(*db_,
-      "INSERT OR REPLACE INTO tasks(snapshot_id, task_id, state, wait_reason, wait_since_unix_ns, "
-      "switch_count, stack_id, create_stack_id, leaked, leak_reason) VALUES",
-      10, s.tasks.size(), [&](Statement& st, int p, std::size_t i) {
-        const snapshot::TaskRecord& t = s.tasks[i];
-        st.bind(p, snapshot_id).bind(p + 1, as_i64(t.id)).bind_static(p + 2, snapshot::to_string(t.state))
-            .bind_static(p + 3, t.wait_reason).bind(p + 4, t.wait_since_unix_ns).bind(p + 5, as_i64(t.switch_count))
-            .bind(p + 6, store_stack(t.stack_id)).bind(p + 7, store_stack(t.create_stack_id))
-            .bind(p + 8, std::int64_t{t.leaked}).bind_static(p + 9, t.leak_reason);
-      });
-  if (!task_rows_ok) return task_rows_ok.error();
+  TaskPacker packer;
+  for (const snapshot::TaskRecord& t : s.tasks)
+    packer.add(t.id, t.state, t.wait_reason, t.wait_since_unix_ns, t.switch_count, store_stack(t.stack_id),
+               store_stack(t.create_stack_id), t.leaked, t.leak_reason);
+  const std::string packed = packer.finish();
+  auto task_set = Statement::prepare(*db_, "INSERT INTO task_sets(snapshot_id, count, records) VALUES(?,?,?)");
+  if (!task_set) return task_set.error();
+  if (auto r = task_set->bind(1, snapshot_id).bind(2, static_cast<std::int64_t>(s.tasks.size()))
+                   .bind_blob(3, packed).run();
+      !r)
+    return r.error();
   if (auto r = tx.commit(); !r) return r.error();
   guard.done = true;
   return snapshot_id;
@@ -392,6 +392,17 @@ Result<std::vector<StoredSite>> Store::heap_sites(std::int64_t snapshot_id) {
 }
 
 Result<std::vector<StoredTask>> Store::tasks(std::int64_t snapshot_id) {
+  auto set = Statement::prepare(*db_, "SELECT records FROM task_sets WHERE snapshot_id = ?");
+  if (!set) return set.error();
+  set->bind(1, snapshot_id);
+  auto found = set->step();
+  if (!found) return found.error();
+  if (*found) {
+    auto tasks = unpack_tasks(set->blob(0));
+    if (!tasks) return make_error("snapshot " + std::to_string(snapshot_id) + ": " + tasks.error().message);
+    return tasks;
+  }
+  // Snapshots stored before schema version 3 have a row per task.
   auto st = Statement::prepare(*db_,
       "SELECT task_id, state, wait_reason, wait_since_unix_ns, switch_count, stack_id, "
       "create_stack_id, leaked, leak_reason FROM tasks WHERE snapshot_id = ?");

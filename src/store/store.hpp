@@ -18,6 +18,7 @@
 #include "src/snapshot/model.hpp"
 #include "src/store/database.hpp"
 #include "src/store/retention.hpp"
+#include "src/store/task_pack.hpp"
 
 namespace lw::store {
 
@@ -45,18 +46,6 @@ struct StoredSite {
   std::int64_t inuse_objects = 0;
   std::int64_t alloc_bytes = 0;
   std::int64_t alloc_objects = 0;
-};
-
-struct StoredTask {
-  std::uint64_t task_id = 0;
-  snapshot::TaskState state = snapshot::TaskState::kRunnable;
-  std::string wait_reason;
-  std::int64_t wait_since_unix_ns = 0;
-  std::uint64_t switch_count = 0;
-  std::int64_t stack_id = 0;         // 0: no stack
-  std::int64_t create_stack_id = 0;  // 0: no creation stack
-  bool leaked = false;
-  std::string leak_reason;
 };
 
 struct ScrapeError {
