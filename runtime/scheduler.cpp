@@ -657,6 +657,20 @@ void copy_task(Task* t, Task* self, std::vector<RawTask>* raw, std::vector<std::
       r.wait_object = t->wait_object.load(std::memory_order_relaxed);
     }
     t->ctx_busy.store(false, std::memory_order_release);
+  } else if (!t->sys_walk.exchange(true, std::memory_order_acquire)) {
+    // Running; if inside a lw::BlockingCall, its caller's frames stay put until the call's
+    // destructor, which waits for sys_walk.
+    r.state = static_cast<TaskState>(t->state.load(std::memory_order_seq_cst));
+    if (r.state == TaskState::kSyscall) {
+      auto lo = reinterpret_cast<std::uintptr_t>(t->slot.lo);
+      auto hi = reinterpret_cast<std::uintptr_t>(t->slot.hi);
+      at[n++] = t->sys_pc.load(std::memory_order_relaxed);
+      n += walk_frames(t->sys_fp.load(std::memory_order_relaxed), lo, hi, at + n, 63);
+      r.wait_since = t->wait_since.load(std::memory_order_relaxed);
+    } else {
+      r.state = TaskState::kRunning;
+    }
+    t->sys_walk.store(false, std::memory_order_release);
   } else {
     r.state = TaskState::kRunning;
   }
@@ -752,6 +766,8 @@ std::vector<TaskInfo> registry_snapshot(std::int64_t* longest_hold_ns) {
       info.wait_reason = std::string(to_string(r.reason));
       info.wait_since_unix_ns = r.wait_since;
       info.wait_object = r.wait_object;
+    } else if (r.state == TaskState::kSyscall) {
+      info.wait_since_unix_ns = r.wait_since;
     }
     if (r.leaked) {
       info.leaked = true;

@@ -80,6 +80,11 @@ struct Task {
   std::atomic<std::int64_t> wait_since{0};        // wall ns
   std::atomic<std::uint64_t> wait_object{0};
   std::atomic<std::uint64_t> switches{0};
+  // In a blocking call (lw::BlockingCall): where the caller's frame chain starts, and the flag a
+  // reader holds while it walks that chain (the call's destructor waits for it).
+  std::atomic<std::uintptr_t> sys_pc{0};
+  std::atomic<std::uintptr_t> sys_fp{0};
+  std::atomic<bool> sys_walk{false};
 
   // Leak proof inputs: the channels this task is blocked on forever. block_seq is odd while the
   // set is published; the proof reads seq, the set, seq again (a seqlock). Written by the task.

@@ -10,3 +10,4 @@
 #include "leakwatch/select.hpp"     // IWYU pragma: export
 #include "leakwatch/sync.hpp"       // IWYU pragma: export
 #include "leakwatch/task_info.hpp"  // IWYU pragma: export
+#include "leakwatch/blocking.hpp"   // IWYU pragma: export

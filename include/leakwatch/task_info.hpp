@@ -17,7 +17,7 @@ enum class TaskState : std::uint8_t {
   kRunnable,  // on a run queue, waiting for a worker
   kRunning,   // executing on a worker
   kWaiting,   // parked on a primitive, timer or fd
-  kSyscall,   // reserved: inside a blocking call outside the poller
+  kSyscall,   // inside a lw::BlockingCall: a call that blocks its worker (blocking.hpp)
   kDead,      // finished (never listed by tasks())
 };
 
@@ -27,7 +27,7 @@ struct TaskInfo {
   TaskId parent{};                       // TaskId{0}: started from a plain thread (or task 1)
   TaskState state = TaskState::kRunnable;
   std::string wait_reason;               // Go's words ("chan receive"); empty unless waiting
-  std::int64_t wait_since_unix_ns = 0;   // stamped when it parked; 0 unless waiting
+  std::int64_t wait_since_unix_ns = 0;   // stamped when it parked or entered a blocking call; else 0
   std::uint64_t wait_object = 0;         // address of the channel/mutex/... it waits on
   std::uint64_t switch_count = 0;        // times it was switched in
   std::vector<std::uintptr_t> stack;         // return addresses, innermost first (empty: running elsewhere)

@@ -212,7 +212,10 @@ void stuck_and_leaked(const Series& s, const StackNames& names, const DetectOpti
       if (f.task_ids.size() < kMaxTaskIds) f.task_ids.push_back(t.id);
       continue;
     }
-    if (t.state != snapshot::TaskState::kWaiting) continue;
+    // Parked tasks, and tasks inside a blocking call (lw::BlockingCall: a read that never
+    // returns is as stuck as a receive that never does).
+    bool in_call = t.state == snapshot::TaskState::kSyscall;
+    if (t.state != snapshot::TaskState::kWaiting && !in_call) continue;
     // Walk back while the task sits unchanged.
     std::size_t first = s.points.size() - 1;
     while (first > 0) {
@@ -226,7 +229,7 @@ void stuck_and_leaked(const Series& s, const StackNames& names, const DetectOpti
     }
     std::int64_t unchanged = last.time_unix_ns - s.points[first].time_unix_ns;
     if (first == s.points.size() - 1 || unchanged < o.stuck_after_ns) continue;
-    Finding& f = stuck[{t.wait_reason, t.stack, t.create_stack}];
+    Finding& f = stuck[{in_call ? std::string("syscall") : t.wait_reason, t.stack, t.create_stack}];
     if (f.count == 0) f = base_finding(FindingKind::kStuckTasks, s);
     ++f.count;
     if (unchanged >= f.span_ns) {  // the group's figures are those of its longest-stuck task

@@ -209,6 +209,23 @@ TEST_CASE("stuck_tasks: unchanged for stuck_after, grouped by reason, site and c
   CHECK(of_kind(h.run(o), FindingKind::kStuckTasks).empty());
 }
 
+TEST_CASE("stuck_tasks: a task that never comes back from a blocking call; one that returns is not") {
+  const std::vector<std::string> read_at = {"read", "Client::fetch"};
+  Harness h;
+  for (int i = 0; i < 7; ++i) {
+    SnapshotBuilder b(kT0 + i * kMinute);
+    b.syscall_task(40, kT0 - kMinute, 9, read_at, {"lw::go", "main"});
+    // Another task blocks in the same call over and over, returning in between: new stamps.
+    b.syscall_task(41, kT0 + i * kMinute - 1000, 20 + i, read_at, {"lw::go", "main"});
+    h.add(b);
+  }
+  auto found = of_kind(h.run(), FindingKind::kStuckTasks);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].wait_reason == "syscall");
+  CHECK(found[0].frames == read_at);
+  CHECK(found[0].task_ids == std::vector<std::uint64_t>{40});
+}
+
 TEST_CASE("task ids reused after a restart are not one stuck task") {
   Harness h;
   for (int i = 0; i < 8; ++i) {

@@ -78,6 +78,15 @@ class SnapshotBuilder {
     return *this;
   }
 
+  // syscall_task() adds a task inside a blocking call (lw::BlockingCall) since `since`.
+  SnapshotBuilder& syscall_task(std::uint64_t id, std::int64_t since, std::uint64_t switch_count,
+                                const std::vector<std::string>& at, const std::vector<std::string>& created_at) {
+    task(id, "", switch_count, at, created_at);
+    s_.tasks.back().state = snapshot::TaskState::kSyscall;
+    s_.tasks.back().wait_since_unix_ns = since;
+    return *this;
+  }
+
   const snapshot::Snapshot& get() const { return s_; }
 
  private:

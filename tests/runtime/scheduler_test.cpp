@@ -7,9 +7,11 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
+#include "leakwatch/blocking.hpp"
 #include "leakwatch/chan.hpp"
 #include "leakwatch/runtime.hpp"
 #include "leakwatch/sync.hpp"
@@ -117,6 +119,39 @@ TEST_CASE("a parked task's stack is walked from its saved context (Boost 1.74 of
     CHECK(info->parent == lw::TaskId{1});
     ch.send(1);
   });
+}
+
+// read_in_blocking_call_for_test() blocks its worker in read(2) inside a BlockingCall.
+__attribute__((noinline)) long read_in_blocking_call_for_test(int fd) {
+  char c = 0;
+  long n = lw::blocking([&] { return ::read(fd, &c, 1); });
+  asm volatile("" ::: "memory");  // keeps this frame (no tail call)
+  return n;
+}
+
+TEST_CASE("a task in a blocking call shows as in a syscall, with its stack and since when") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  lw::run([&] {
+    std::atomic<long> got{-2};
+    lw::TaskId id = lw::go([&] { got = read_in_blocking_call_for_test(fds[0]); });
+    auto info = lwtest::wait_for_state(id, lw::TaskState::kSyscall);
+    REQUIRE(info.has_value());
+    CHECK(info->wait_since_unix_ns > 0);
+    std::string frames = lwtest::symbolize(info->stack);
+    INFO(frames);
+    CHECK(frames.find("read_in_blocking_call_for_test") != std::string::npos);
+    std::ostringstream dump;
+    lw::write_task_dump(dump, 2);
+    CHECK(dump.str().find("[syscall") != std::string::npos);
+    REQUIRE(::write(fds[1], "x", 1) == 1);
+    lwtest::wait_until([&] { return got.load() != -2; });
+    CHECK(got.load() == 1);
+  }, {.workers = 2});
+  ::close(fds[0]);
+  ::close(fds[1]);
+  // Outside any task it is only the call.
+  CHECK(lw::blocking([] { return 7; }) == 7);
 }
 
 TEST_CASE("100k concurrent tasks") {
