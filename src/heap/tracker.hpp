@@ -31,12 +31,25 @@ void seed_thread_sampler(std::uint64_t seed) noexcept;
 // sample_slow() is the rare part of countdown_hit(): seeds a new thread, draws the next gap.
 bool sample_slow(std::size_t size) noexcept;
 
+// countdown_expired() subtracts `size` from this thread's countdown and says whether it has run
+// out (then sample_slow() decides). On x86-64 one `sub` to the TLS word and the branch on its
+// flags; elsewhere (and under TSan) plain code.
+inline bool countdown_expired(std::size_t size) noexcept {
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+  bool positive;
+  asm("subq %2, %0" : "+m"(tls_heap.countdown), "=@ccg"(positive) : "er"(static_cast<std::int64_t>(size)));
+  return !positive;
+#else
+  ThreadState& t = tls_heap;
+  t.countdown -= static_cast<std::int64_t>(size);
+  return t.countdown <= 0;
+#endif
+}
+
 // countdown_hit() subtracts `size` from this thread's countdown and says whether this
 // allocation is to be sampled. This is the whole unsampled fast path.
 inline bool countdown_hit(std::size_t size) noexcept {
-  ThreadState& t = tls_heap;
-  t.countdown -= static_cast<std::int64_t>(size);
-  if (t.countdown > 0) [[likely]] return false;
+  if (!countdown_expired(size)) [[likely]] return false;
   return sample_slow(size);
 }
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "leakwatch/heap.hpp"
+#include "src/heap/mi_blocks.hpp"
 #include "tests/heap/heap_test_util.hpp"
 
 namespace lw_test {
@@ -201,6 +202,29 @@ TEST_CASE("a foreign pointer (not from mimalloc) is neither freed nor fatal") {
   REQUIRE(moved != nullptr);
   CHECK(std::memcmp(moved, "abcdefgh", 8) == 0);
   std::free(moved);
+}
+
+TEST_CASE("blocks come from the reserved arena: the fast range holds them") {
+  lw::heap::FastBlocksInfo info = lw::heap::fast_blocks_info();
+  REQUIRE(info.inline_size);
+  REQUIRE(info.size >= (std::uintptr_t{4} << 30));
+  auto inside = [&](const void* p) {
+    return reinterpret_cast<std::uintptr_t>(p) - info.lo < info.size;
+  };
+  // The main thread's blocks (its first segment was made after the reservation) and a new
+  // thread's, small to large; a foreign pointer is outside.
+  std::vector<void*> blocks;
+  for (std::size_t size : {8u, 100u, 5000u, 70000u, 600000u, 5u << 20}) blocks.push_back(std::malloc(size));
+  std::thread([&] { blocks.push_back(std::malloc(64)); }).join();
+  blocks.push_back(new std::string(300, 'a'));
+  for (void* p : blocks) CHECK(inside(p));
+  static char not_heap[64];
+  CHECK_FALSE(inside(not_heap));
+  // The reservation is address space, not memory: the process's resident size stays small.
+  CHECK(lw::read_mem_stats().rss < (std::uint64_t{1} << 30));
+  delete static_cast<std::string*>(blocks.back());
+  blocks.pop_back();
+  for (void* p : blocks) std::free(p);
 }
 
 TEST_CASE("counts of threads that exit are kept") {
