@@ -26,7 +26,7 @@ std::size_t slot_of(std::uintptr_t addr, std::uint32_t mask) noexcept {
 
 std::uint64_t BlockMap::mapped_bytes() const noexcept { return mapped_.load(std::memory_order_relaxed); }
 
-void BlockMap::lock(Shard& s) noexcept {
+void BlockMap::lock_contended(Shard& s) noexcept {
   for (int spins = 0;; ++spins) {
     if (!s.locked.load(std::memory_order_relaxed) &&
         !s.locked.exchange(true, std::memory_order_acquire))
@@ -119,19 +119,6 @@ bool BlockMap::remove(std::uintptr_t addr, BlockRecord* out) noexcept {
   filter_sub(addr);
   unlock(s);
   return true;
-}
-
-// Called under the lock of the block's shard, the only writer of this counter.
-void BlockMap::filter_add(std::uintptr_t addr) noexcept {
-  std::atomic<std::uint8_t>& c = filter_[filter_index(addr)];
-  std::uint8_t v = c.load(std::memory_order_relaxed);
-  if (v != kSticky) c.store(static_cast<std::uint8_t>(v + 1), std::memory_order_relaxed);
-}
-
-void BlockMap::filter_sub(std::uintptr_t addr) noexcept {
-  std::atomic<std::uint8_t>& c = filter_[filter_index(addr)];
-  std::uint8_t v = c.load(std::memory_order_relaxed);
-  if (v != kSticky && v != 0) c.store(static_cast<std::uint8_t>(v - 1), std::memory_order_relaxed);
 }
 
 std::uint64_t BlockMap::live() const noexcept {

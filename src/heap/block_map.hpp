@@ -77,12 +77,26 @@ class BlockMap {
   static std::size_t filter_index(std::uintptr_t addr) noexcept {
     return static_cast<std::size_t>(addr >> 12) & (kFilterSize - 1);
   }
-  void filter_add(std::uintptr_t addr) noexcept;
-  void filter_sub(std::uintptr_t addr) noexcept;
+  // Called under the lock of the block's shard, the only writer of this counter.
+  void filter_add(std::uintptr_t addr) noexcept {
+    std::atomic<std::uint8_t>& c = filter_[filter_index(addr)];
+    const std::uint8_t v = c.load(std::memory_order_relaxed);
+    if (v != kSticky) c.store(static_cast<std::uint8_t>(v + 1), std::memory_order_relaxed);
+  }
+  void filter_sub(std::uintptr_t addr) noexcept {
+    std::atomic<std::uint8_t>& c = filter_[filter_index(addr)];
+    const std::uint8_t v = c.load(std::memory_order_relaxed);
+    if (v != kSticky && v != 0) c.store(static_cast<std::uint8_t>(v - 1), std::memory_order_relaxed);
+  }
   static std::size_t shard_index(std::uintptr_t addr) noexcept {
     return static_cast<std::size_t>(addr >> 12) & (kShards - 1);
   }
-  void lock(Shard& s) noexcept;
+  // lock(): one exchange when the shard is free (the common case); lock_contended() spins.
+  static void lock(Shard& s) noexcept {
+    if (!s.locked.exchange(true, std::memory_order_acquire)) [[likely]] return;
+    lock_contended(s);
+  }
+  static void lock_contended(Shard& s) noexcept;
   static void unlock(Shard& s) noexcept { s.locked.store(false, std::memory_order_release); }
   bool grow(Shard& s) noexcept;  // caller holds the lock
 

@@ -100,6 +100,10 @@ void seed_thread_sampler(std::uint64_t s) noexcept {
 bool sample_slow(std::size_t size) noexcept {
   ThreadState& t = tls_heap;
   const std::int64_t rate = g_rate.load(std::memory_order_relaxed);
+  if (rate == 1 && t.rng != 0) {  // every allocation: no gap to draw
+    t.countdown = 0;
+    return true;
+  }
   if (t.rng == 0) {
     // A new thread: start with a random gap rather than sampling its first allocation.
     std::uint64_t s = reinterpret_cast<std::uintptr_t>(&t) * 0x9e3779b97f4a7c15ull;
@@ -117,7 +121,8 @@ bool sample_slow(std::size_t size) noexcept {
   unwind::StackTrace trace;
   unwind::capture_stack_fast(&trace, 1 + skip);
   const std::uint32_t site = g_sites.intern(trace);
-  const auto w = static_cast<float>(sample_weight(usable, static_cast<std::uint64_t>(sample_rate())));
+  const std::int64_t rate = sample_rate();
+  const float w = rate <= 1 ? 1.0f : static_cast<float>(sample_weight(usable, static_cast<std::uint64_t>(rate)));
   bool had_old = false;
   BlockRecord old;
   if (!g_sampled_blocks.insert(reinterpret_cast<std::uintptr_t>(p), BlockRecord{site, w}, &had_old, &old)) {
