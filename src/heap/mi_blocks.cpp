@@ -35,11 +35,11 @@ namespace lw::heap {
 constinit std::atomic<std::uintptr_t> g_fast_lo{0};
 constinit std::atomic<std::uintptr_t> g_fast_size{0};
 constinit std::atomic<bool> g_fast_prepared{false};
+constinit std::atomic<bool> g_inline_ok{false};
 
 namespace {
 
 constinit std::atomic<int> g_prepare_state{0};  // 0 not started, 1 running, 2 done
-constinit std::atomic<bool> g_inline_ok{false};
 
 // check_inline_size() compares the inline read with mi_usable_size on blocks of every kind
 // (small, large, huge, aligned). Requires mimalloc 2.0.9 (mi_version() 209).
@@ -104,14 +104,6 @@ void prepare_fast_blocks() noexcept {
   }
   g_fast_prepared.store(true, std::memory_order_release);
   g_prepare_state.store(2, std::memory_order_release);
-}
-
-bool is_ours_slow(const void* p) noexcept { return p != nullptr && mi_is_in_heap_region(p); }
-
-std::size_t usable_slow(const void* p) noexcept {
-  std::size_t u;
-  if (g_inline_ok.load(std::memory_order_relaxed) && inline_usable_size(p, &u)) return u;
-  return mi_usable_size(p);
 }
 
 FastBlocksInfo fast_blocks_info() noexcept {

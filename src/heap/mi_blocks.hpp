@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include <mimalloc.h>
+
 #define LW_HIDDEN __attribute__((visibility("hidden")))
 
 namespace lw::heap {
@@ -59,14 +61,16 @@ inline bool inline_usable_size(const void* p, std::size_t* usable) noexcept {
   return (flags & 2) == 0 && block >= 0;
 }
 
-// is_ours() / usable_of(): the full answers, fast range or not (out of line past the range).
-bool is_ours_slow(const void* p) noexcept;
-std::size_t usable_slow(const void* p) noexcept;
-inline bool is_ours(const void* p) noexcept { return in_fast_range(p) || is_ours_slow(p); }
+// g_inline_ok: the inline size read agreed with mi_usable_size at start-up (it then holds for
+// every mimalloc block, in the fast range or not). Written once by prepare_fast_blocks().
+LW_HIDDEN extern std::atomic<bool> g_inline_ok;
+
+// is_ours() / usable_of(): the full answers, fast range or not (for non-null p).
+inline bool is_ours(const void* p) noexcept { return in_fast_range(p) || mi_is_in_heap_region(p); }
 inline std::size_t usable_of(const void* p) noexcept {
   std::size_t u;
-  if (in_fast_range(p) && inline_usable_size(p, &u)) [[likely]] return u;
-  return usable_slow(p);
+  if (g_inline_ok.load(std::memory_order_relaxed) && inline_usable_size(p, &u)) [[likely]] return u;
+  return mi_usable_size(p);
 }
 
 // FastBlocksInfo describes the reservation (for docs, tests and diagnostics).
