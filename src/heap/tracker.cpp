@@ -121,7 +121,7 @@ bool sample_slow(std::size_t size) noexcept {
   unwind::StackTrace trace;
   unwind::capture_stack_fast(&trace, 1 + skip);
   const std::uint32_t site = g_sites.intern(trace);
-  const std::int64_t rate = sample_rate();
+  const std::int64_t rate = g_rate.load(std::memory_order_relaxed);
   const float w = rate <= 1 ? 1.0f : static_cast<float>(sample_weight(usable, static_cast<std::uint64_t>(rate)));
   bool had_old = false;
   BlockRecord old;
