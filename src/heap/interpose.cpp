@@ -44,7 +44,7 @@ namespace lw::heap {
 }
 
 [[gnu::noinline]] void* alloc_sampled(void* p, std::size_t usable) noexcept {
-  if (sample_slow(usable)) {
+  if (sample_due(usable)) {
     HookGuard g;
     record_alloc(g, p, usable, 2);
   }

@@ -35,7 +35,10 @@ namespace {
 
 // free_sampled() takes back a sampled (or filter-colliding) block's record, then frees it.
 [[gnu::noinline]] void free_sampled(void* p, std::size_t usable) noexcept {
-  free_sampled_block(p, usable);
+  {
+    HookGuard g;
+    record_free(g, p, usable);
+  }
   mi_free(p);
 }
 

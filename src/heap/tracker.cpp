@@ -27,13 +27,13 @@
 
 namespace lw::heap {
 
+constinit std::atomic<std::int64_t> g_rate{kDefaultSampleRate};
 constinit BlockMap g_sampled_blocks{1u << 14};  // 64 shards x 16384 x 32 B = 32 MiB of address space
 
 namespace {
 
 constexpr std::uint32_t kSiteCapacity = 1u << 14;    // 16384 sites x 832 B, 13 MiB of address space
 
-constinit std::atomic<std::int64_t> g_rate{kDefaultSampleRate};
 constinit StackTable g_sites{kSiteCapacity};
 constinit std::atomic<std::uint64_t> g_dropped_samples{0};
 constinit std::atomic<std::uint64_t> g_seed_counter{0};
