@@ -116,7 +116,10 @@ FpWalkEnd fp_walk(StackTrace* out, std::uintptr_t fp, std::uintptr_t lo, std::ui
   out->depth = 0;
   while (true) {
     if (fp == 0) return FpWalkEnd::kOutermost;
-    if (fp < lo || fp + 2 * sizeof(std::uintptr_t) > hi || (fp & (sizeof(std::uintptr_t) - 1)) != 0)
+    // (hi - fp, not fp + 16 > hi: a frameless function's rbp may hold any value, e.g. -16, and
+    // fp + 16 would wrap around to pass the check.)
+    if (fp < lo || fp >= hi || hi - fp < 2 * sizeof(std::uintptr_t) ||
+        (fp & (sizeof(std::uintptr_t) - 1)) != 0)
       return FpWalkEnd::kBadFrame;
     const auto* record = reinterpret_cast<const std::uintptr_t*>(fp);
     std::uintptr_t next = record[0];
