@@ -114,13 +114,15 @@ int collect_range(dl_phdr_info* info, std::size_t, void* data) {
 FpWalkEnd fp_walk(StackTrace* out, std::uintptr_t fp, std::uintptr_t lo, std::uintptr_t hi,
                   int skip) noexcept {
   out->depth = 0;
+  constexpr std::uintptr_t kRecord = 2 * sizeof(std::uintptr_t);
+  if (hi < lo || hi - lo < kRecord) return fp == 0 ? FpWalkEnd::kOutermost : FpWalkEnd::kBadFrame;
+  // A record at fp fits in [lo, hi) iff fp - lo <= hi - lo - kRecord, as unsigned numbers: one
+  // compare for both bounds, and no wrap-around (a frameless function's rbp may hold any value,
+  // e.g. -16, for which fp + kRecord > hi would wrap and pass).
+  const std::uintptr_t last = hi - lo - kRecord;
   while (true) {
     if (fp == 0) return FpWalkEnd::kOutermost;
-    // (hi - fp, not fp + 16 > hi: a frameless function's rbp may hold any value, e.g. -16, and
-    // fp + 16 would wrap around to pass the check.)
-    if (fp < lo || fp >= hi || hi - fp < 2 * sizeof(std::uintptr_t) ||
-        (fp & (sizeof(std::uintptr_t) - 1)) != 0)
-      return FpWalkEnd::kBadFrame;
+    if (fp - lo > last || (fp & (sizeof(std::uintptr_t) - 1)) != 0) return FpWalkEnd::kBadFrame;
     const auto* record = reinterpret_cast<const std::uintptr_t*>(fp);
     std::uintptr_t next = record[0];
     std::uintptr_t ret = record[1];
