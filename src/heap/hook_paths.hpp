@@ -23,10 +23,13 @@ namespace lw::heap {
 void* alloc_slow(void* p) noexcept;
 void* alloc_sampled(void* p, std::size_t usable) noexcept;
 
-// after_alloc() is every allocating hook's work once mimalloc has returned p.
+// after_alloc() is every allocating hook's work once mimalloc has returned p. kBlockStart: p
+// came from mi_malloc/mi_calloc (not an aligned allocation, not realloc, which may return an
+// aligned block in place), so it is the start of its block.
+template <bool kBlockStart = false>
 LW_HOOK_INLINE void* after_alloc(void* p) noexcept {
   std::size_t usable;
-  if (!in_fast_range(p) || !inline_usable_size(p, &usable)) [[unlikely]]
+  if (!in_fast_range(p) || !inline_usable_size<kBlockStart>(p, &usable)) [[unlikely]]
     return alloc_slow(p);
   CounterSlot* s = tls_heap.slot;
   if (s == nullptr) [[unlikely]]

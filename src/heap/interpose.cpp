@@ -116,12 +116,12 @@ extern "C" {
 
 __attribute__((visibility("default"))) void* malloc(std::size_t n) {
   before_alloc();
-  return after_alloc(mi_malloc(n));
+  return after_alloc<true>(mi_malloc(n));
 }
 
 __attribute__((visibility("default"))) void* calloc(std::size_t count, std::size_t size) {
   before_alloc();
-  return after_alloc(mi_calloc(count, size));
+  return after_alloc<true>(mi_calloc(count, size));
 }
 
 __attribute__((visibility("default"))) void* realloc(void* p, std::size_t n) {
@@ -173,17 +173,21 @@ __attribute__((visibility("default"))) std::size_t malloc_usable_size(void* p) {
 }  // extern "C"
 
 // operator new: every form (operator delete is in interpose_free.cpp).
+// (Unaligned forms: the block comes from mi_malloc, so it is a block start.)
 #define LW_NEW(expr) \
   before_alloc();    \
   return after_alloc(expr)
+#define LW_NEW_UNALIGNED(expr) \
+  before_alloc();              \
+  return after_alloc<true>(expr)
 
-__attribute__((visibility("default"))) void* operator new(std::size_t n) { LW_NEW(new_memory(n, 0)); }
-__attribute__((visibility("default"))) void* operator new[](std::size_t n) { LW_NEW(new_memory(n, 0)); }
+__attribute__((visibility("default"))) void* operator new(std::size_t n) { LW_NEW_UNALIGNED(new_memory(n, 0)); }
+__attribute__((visibility("default"))) void* operator new[](std::size_t n) { LW_NEW_UNALIGNED(new_memory(n, 0)); }
 __attribute__((visibility("default"))) void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  LW_NEW(new_memory_nothrow(n, 0));
+  LW_NEW_UNALIGNED(new_memory_nothrow(n, 0));
 }
 __attribute__((visibility("default"))) void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  LW_NEW(new_memory_nothrow(n, 0));
+  LW_NEW_UNALIGNED(new_memory_nothrow(n, 0));
 }
 __attribute__((visibility("default"))) void* operator new(std::size_t n, std::align_val_t a) {
   LW_NEW(new_memory(n, static_cast<std::size_t>(a)));
@@ -200,6 +204,7 @@ __attribute__((visibility("default"))) void* operator new[](std::size_t n, std::
   LW_NEW(new_memory_nothrow(n, static_cast<std::size_t>(a)));
 }
 #undef LW_NEW
+#undef LW_NEW_UNALIGNED
 
 // Referenced with -Wl,--undefined by programs that link the heap module as a static archive, so
 // the linker keeps this object (and with it the hooks) although nothing else names it.

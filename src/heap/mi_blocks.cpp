@@ -49,16 +49,22 @@ bool check_inline_size() noexcept {
                                     4096,  5000,   16384,   70000,   131072,  600000,  1u << 21,
                                     5u << 20, 40u << 20};
   bool same = true;
-  void* blocks[std::size(kSizes) * 2] = {};
+  void* blocks[std::size(kSizes) * 3] = {};
   std::size_t n = 0;
   for (std::size_t size : kSizes) {
     void* a = mi_malloc(size);
     void* b = mi_malloc_aligned(size, 256);
+    void* c = mi_malloc(size);  // likely in b's page, which now has aligned blocks: a block start
     blocks[n++] = a;
     blocks[n++] = b;
-    for (void* p : {a, b}) {
+    blocks[n++] = c;
+    for (void* p : {a, b, c}) {
       std::size_t u = 0;
       if (p != nullptr && inline_usable_size(p, &u) && u != mi_usable_size(p)) same = false;
+    }
+    for (void* p : {a, c}) {
+      std::size_t u = 0;
+      if (p != nullptr && inline_usable_size<true>(p, &u) && u != mi_usable_size(p)) same = false;
     }
   }
   for (std::size_t i = 0; i < n; ++i) mi_free(blocks[i]);

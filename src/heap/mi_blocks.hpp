@@ -47,6 +47,9 @@ inline bool in_fast_range(const void* p) noexcept {
 // byte offset back to its page; the page keeps its flags at 0xe and its block size at 0x1c).
 // Only for blocks in the fast range (which exists only when the read was checked at start-up).
 // False for blocks with aligned offsets and huge blocks: those take mi_usable_size().
+// kBlockStart: p is known to be the start of its block (fresh from mi_malloc/mi_calloc): the
+// page's "has aligned blocks" flag then does not matter (the size is the block size).
+template <bool kBlockStart = false>
 inline bool inline_usable_size(const void* p, std::size_t* usable) noexcept {
   const auto a = reinterpret_cast<std::uintptr_t>(p);
   const std::uintptr_t segment = (a - 1) & ~((std::uintptr_t{1} << 25) - 1);
@@ -58,7 +61,12 @@ inline bool inline_usable_size(const void* p, std::size_t* usable) noexcept {
   std::int32_t block;
   std::memcpy(&block, reinterpret_cast<const void*>(page + 0x1c), sizeof block);
   *usable = static_cast<std::uint32_t>(block);
-  return (flags & 2) == 0 && block >= 0;
+  if constexpr (kBlockStart) {
+    (void)flags;
+    return block >= 0;
+  } else {
+    return (flags & 2) == 0 && block >= 0;
+  }
 }
 
 // g_inline_ok: the inline size read agreed with mi_usable_size at start-up (it then holds for

@@ -130,6 +130,33 @@ TEST_CASE("MemStats count exactly the usable size of every block, small to large
   CHECK(wrong == 0);
 }
 
+TEST_CASE("MemStats stay exact when aligned and plain blocks share pages") {
+  // Plain blocks are counted without looking at the page's "has aligned blocks" flag, aligned
+  // ones with it: both must agree with malloc_usable_size and cancel exactly at free.
+  int wrong = 0;
+  for (std::size_t n : {16u, 48u, 100u, 1000u, 5000u, 70000u}) {
+    std::vector<void*> blocks;
+    blocks.reserve(32);  // no allocation of ours between the two reads
+    lw::MemStats before = lw::read_mem_stats();
+    std::size_t usable = 0;
+    for (int i = 0; i < 8; ++i) {
+      void* a = nullptr;
+      REQUIRE(posix_memalign(&a, 4096, n) == 0);  // alignment above the size: an inner pointer
+      void* b = std::malloc(n);
+      void* c = std::calloc(1, n);
+      void* d = memalign(1024, n);
+      for (void* p : {a, b, c, d}) {
+        blocks.push_back(p);
+        usable += malloc_usable_size(p);
+      }
+    }
+    if (lw::read_mem_stats().heap_alloc - before.heap_alloc != usable) ++wrong;
+    for (void* p : blocks) std::free(p);
+    if (lw::read_mem_stats().heap_alloc != before.heap_alloc) ++wrong;
+  }
+  CHECK(wrong == 0);
+}
+
 TEST_CASE("edge cases of the malloc family") {
   std::free(nullptr);
   void* p = std::malloc(100);
