@@ -26,7 +26,7 @@ struct BlockRecord {
 class BlockMap {
  public:
   // kShards shards of at most `shard_capacity` (a power of two) entries each. A shard starts at
-  // kInitialCapacity entries and doubles when 3/4 full, so memory (and cache footprint) follows
+  // kInitialCapacity entries and doubles when half full, so memory (and cache footprint) follows
   // the number of live samples.
   static constexpr std::size_t kShards = 64;
   static constexpr std::uint32_t kInitialCapacity = 256;

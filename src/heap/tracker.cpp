@@ -28,7 +28,7 @@
 namespace lw::heap {
 
 constinit std::atomic<std::int64_t> g_rate{kDefaultSampleRate};
-constinit BlockMap g_sampled_blocks{1u << 14};  // 64 shards x 16384 x 32 B = 32 MiB of address space
+constinit BlockMap g_sampled_blocks{1u << 15};  // at most 64 shards x 32768 x 16 B = 32 MiB, mapped as they grow
 
 namespace {
 
