@@ -116,6 +116,7 @@ struct Worker {
   std::atomic<std::uint32_t> fifo_len{0};
   std::atomic<bool> has_runnext{false};
   std::uint64_t rng = 0;    // Owned by the worker thread.
+  std::uint32_t ticks = 0;  // Owned by the worker thread: find_work() calls, for fairness.
 };
 
 namespace {
@@ -193,14 +194,15 @@ void push(Runtime* rt, Task* t) noexcept {
 // pop_from() takes a task from `w`: its run-next slot first when `own`, else its queue head; a
 // thief takes run-next only when `steal_runnext` (the slot is left to its worker for a while: the
 // task in it was just readied by the running task, which usually parks soon, so stealing it would
-// only bounce a ping-pong pair between cores, as Go's runqsteal avoids too).
-Task* pop_from(Worker* w, bool own, bool steal_runnext = false) noexcept {
+// only bounce a ping-pong pair between cores, as Go's runqsteal avoids too). `fifo_first` makes
+// the owner take its queue head before run-next.
+Task* pop_from(Worker* w, bool own, bool steal_runnext = false, bool fifo_first = false) noexcept {
   if (!own && w->fifo_len.load(std::memory_order_relaxed) == 0 &&
       !(steal_runnext && w->has_runnext.load(std::memory_order_relaxed)))
     return nullptr;
   std::lock_guard<std::mutex> g(w->mu);
   Task* t = nullptr;
-  if (own && w->runnext) {
+  if (own && w->runnext && !fifo_first) {
     t = w->runnext;
     w->runnext = nullptr;
     w->has_runnext.store(false, std::memory_order_relaxed);
@@ -217,18 +219,31 @@ Task* pop_from(Worker* w, bool own, bool steal_runnext = false) noexcept {
   return t;
 }
 
+// pop_global() takes the global queue's head, if any.
+Task* pop_global(Runtime* rt) noexcept {
+  if (rt->gq_len.load(std::memory_order_relaxed) == 0) return nullptr;
+  std::lock_guard<std::mutex> g(rt->gq_mu);
+  Task* t = rt->gq_head;
+  if (t) {
+    rt->gq_head = t->run_next;
+    if (!rt->gq_head) rt->gq_tail = nullptr;
+    rt->gq_len.store(rt->gq_len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  }
+  return t;
+}
+
+// kFairnessTicks: every so many picks a worker looks at the global queue and its own queue head
+// before run-next, so a pair of tasks that keep readying each other (a ping-pong, which always
+// lands in run-next) cannot starve the rest (Go does the same every 61 schedule ticks).
+constexpr std::uint32_t kFairnessTicks = 61;
+
 Task* find_work(Worker* w, bool steal_runnext = false) noexcept {
   Runtime* rt = w->rt;
-  Task* t = pop_from(w, true);
-  if (!t && rt->gq_len.load(std::memory_order_relaxed) != 0) {
-    std::lock_guard<std::mutex> g(rt->gq_mu);
-    if (rt->gq_head) {
-      t = rt->gq_head;
-      rt->gq_head = t->run_next;
-      if (!rt->gq_head) rt->gq_tail = nullptr;
-      rt->gq_len.store(rt->gq_len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-    }
-  }
+  Task* t = nullptr;
+  bool fair = ++w->ticks % kFairnessTicks == 0;
+  if (fair) t = pop_global(rt);
+  if (!t) t = pop_from(w, true, false, fair);
+  if (!t) t = pop_global(rt);
   if (!t) {
     std::size_t n = rt->workers.size();
     w->rng = w->rng * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -578,64 +593,172 @@ Result<void> wait_fd(int fd, bool writable) {
   return {};
 }
 
-std::vector<TaskInfo> registry_snapshot() {
+namespace {
+
+// RawTask is one task's record as copied while the registry is held: plain words, a reference to
+// its (immutable) labels, and where its pcs sit in the shared buffer. Strings and vectors are built
+// after the registry is released, so spawns and exits wait only for the copy and the stack walk.
+struct RawTask {
+  std::uint64_t id = 0, parent = 0, switches = 0, wait_object = 0, leak_detail = 0;
+  std::int64_t wait_since = 0;
+  std::shared_ptr<const Labels> labels;
+  const char* leak_reason = nullptr;
+  std::uint32_t create_at = 0, create_n = 0, stack_at = 0, stack_n = 0;
+  TaskState state = TaskState::kRunnable;
+  WaitReason reason = WaitReason::kNone;
+  bool leaked = false;
+};
+
+// copy_task() appends `t`'s record to `raw` and its creation and current stacks to `pcs`.
+// Called with reg_mu held.
+void copy_task(Task* t, Task* self, std::vector<RawTask>* raw, std::vector<std::uintptr_t>* pcs) {
+  RawTask& r = raw->emplace_back();
+  r.id = t->id;
+  r.parent = t->parent_id;
+  r.switches = t->switches.load(std::memory_order_relaxed);
+  r.labels = t->labels;
+  if (t->leaked.load(std::memory_order_acquire)) {
+    r.leaked = true;
+    r.leak_reason = t->leak_reason.load(std::memory_order_relaxed);
+    r.leak_detail = t->leak_detail.load(std::memory_order_relaxed);
+  }
+  r.create_at = static_cast<std::uint32_t>(pcs->size());
+  r.create_n = t->create_depth;
+  pcs->insert(pcs->end(), t->create_pcs, t->create_pcs + t->create_depth);
+  r.stack_at = static_cast<std::uint32_t>(pcs->size());
+  std::uintptr_t at[64];
+  int n = 0;
+  if (t == self) {
+    // The caller's own stack: a frame-pointer walk bounded by its slot. Rejected: libunwind
+    // here (its per-thread cache on worker threads trips TSan at thread exit, and it is slower).
+    n = walk_frames(reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)),
+                    reinterpret_cast<std::uintptr_t>(t->slot.lo), reinterpret_cast<std::uintptr_t>(t->slot.hi),
+                    at, 64);
+    r.state = TaskState::kRunning;
+  } else if (!t->ctx_busy.exchange(true, std::memory_order_acquire)) {
+    // Not running anywhere: its saved context and stack are stable while we hold ctx_busy.
+    r.state = static_cast<TaskState>(t->state.load(std::memory_order_relaxed));
+    if (r.state == TaskState::kRunning) r.state = TaskState::kRunnable;
+    if (r.switches == 0) {
+      // Never ran: show its entry point, as Go shows a new goroutine's function.
+      at[n++] = reinterpret_cast<std::uintptr_t>(t->body->invoke) + 1;
+    } else {
+      auto sp = reinterpret_cast<std::uintptr_t>(t->fiber.sp);
+      auto lo = reinterpret_cast<std::uintptr_t>(t->slot.lo);
+      auto hi = reinterpret_cast<std::uintptr_t>(t->slot.hi);
+      if (sp >= lo && sp + kSavedRipOffset + 8 <= hi) {
+        at[n++] = load_word(sp + kSavedRipOffset);
+        n += walk_frames(load_word(sp + kSavedRbpOffset), lo, hi, at + n, 63);
+      }
+    }
+    if (r.state == TaskState::kWaiting) {
+      r.reason = t->wait_reason.load(std::memory_order_relaxed);
+      r.wait_since = t->wait_since.load(std::memory_order_relaxed);
+      r.wait_object = t->wait_object.load(std::memory_order_relaxed);
+    }
+    t->ctx_busy.store(false, std::memory_order_release);
+  } else {
+    r.state = TaskState::kRunning;
+  }
+  pcs->insert(pcs->end(), at, at + n);
+  r.stack_n = static_cast<std::uint32_t>(n);
+}
+
+// link_marker_before() / unlink_marker() place and remove a reader's marker; reg_mu held.
+void link_marker_before(Runtime* rt, Task* marker, Task* t) noexcept {
+  marker->reg_next = t;
+  marker->reg_prev = t->reg_prev;
+  if (t->reg_prev) t->reg_prev->reg_next = marker; else rt->reg_head = marker;
+  t->reg_prev = marker;
+}
+
+void unlink_marker(Runtime* rt, Task* marker) noexcept {
+  if (marker->reg_prev) marker->reg_prev->reg_next = marker->reg_next; else rt->reg_head = marker->reg_next;
+  if (marker->reg_next) marker->reg_next->reg_prev = marker->reg_prev;
+  marker->reg_prev = marker->reg_next = nullptr;
+}
+
+}  // namespace
+
+std::vector<TaskInfo> registry_snapshot(std::int64_t* longest_hold_ns) {
   std::vector<TaskInfo> out;
   Runtime* rt = g_rt.load(std::memory_order_acquire);
   if (rt == nullptr) return out;
   Task* self = current_task_ptr();
-  std::lock_guard<std::mutex> g(rt->reg_mu);
-  out.reserve(rt->live);
-  for (Task* t = rt->reg_head; t; t = t->reg_next) {
-    TaskInfo info;
-    info.id = TaskId{t->id};
-    info.parent = TaskId{t->parent_id};
-    info.switch_count = t->switches.load(std::memory_order_relaxed);
-    info.create_stack.assign(t->create_pcs, t->create_pcs + t->create_depth);
-    if (t->labels) info.labels = *t->labels;
-    if (t->leaked.load(std::memory_order_acquire)) {
+  // The registry is read in batches: between two, a marker node (id 0, skipped by every reader)
+  // holds the place in the list and the lock is let go, so a spawn or an exit waits for one
+  // batch (a stack walk over cold memory costs ~1 us a task), never for the whole registry.
+  // Tasks that start during the read may be missed, like tasks that end; every task alive
+  // throughout is listed once. Rejected: one hold for the whole list (100 ms at 100k tasks).
+  constexpr int kBatch = 256;
+  constexpr std::size_t kWordsPerTask = kCreateFrames + 64;
+  auto marker = std::make_unique<Task>();
+  std::vector<RawTask> raw;
+  std::vector<std::uintptr_t> pcs;
+  std::unique_lock<std::mutex> lk(rt->reg_mu);
+  const std::size_t expected = rt->live + kBatch;
+  lk.unlock();
+  raw.reserve(expected);  // sized once up front: growing means copying, and unmapping the old buffer
+  pcs.reserve(expected * 32);
+  lk.lock();
+  base::Nanos held_since = base::now_ns();
+  std::int64_t longest = 0;
+  Task* t = rt->reg_head;
+  while (t != nullptr) {
+    if (raw.capacity() - raw.size() < kBatch || pcs.capacity() - pcs.size() < kBatch * kWordsPerTask) {
+      link_marker_before(rt, marker.get(), t);
+      longest = std::max<std::int64_t>(longest, base::now_ns() - held_since);
+      lk.unlock();  // grow outside the lock: the marker keeps the place
+      raw.reserve(2 * raw.capacity() + kBatch);
+      pcs.reserve(2 * pcs.capacity() + kBatch * kWordsPerTask);
+      lk.lock();
+      held_since = base::now_ns();
+      t = marker->reg_next;
+      unlink_marker(rt, marker.get());
+      if (t == nullptr) break;
+    }
+    for (int n = 0; t != nullptr && n < kBatch; t = t->reg_next) {
+      if (t->id == 0) continue;  // another reader's marker
+      copy_task(t, self, &raw, &pcs);
+      ++n;
+    }
+    if (t == nullptr) break;
+    link_marker_before(rt, marker.get(), t);
+    longest = std::max<std::int64_t>(longest, base::now_ns() - held_since);
+    lk.unlock();
+    // std::mutex is not fair and a woken waiter needs a core: step aside long enough for a
+    // waiting spawn or exit to get in (rejected: yield(), which returns at once when our core has
+    // nothing else to run, so the waiter could starve for the whole read).
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+    lk.lock();
+    held_since = base::now_ns();
+    t = marker->reg_next;
+    unlink_marker(rt, marker.get());
+  }
+  longest = std::max<std::int64_t>(longest, base::now_ns() - held_since);
+  lk.unlock();
+  if (longest_hold_ns != nullptr) *longest_hold_ns = longest;
+  out.reserve(raw.size());
+  for (RawTask& r : raw) {
+    TaskInfo& info = out.emplace_back();
+    info.id = TaskId{r.id};
+    info.parent = TaskId{r.parent};
+    info.state = r.state;
+    info.switch_count = r.switches;
+    info.create_stack.assign(pcs.data() + r.create_at, pcs.data() + r.create_at + r.create_n);
+    info.stack.assign(pcs.data() + r.stack_at, pcs.data() + r.stack_at + r.stack_n);
+    if (r.labels) info.labels = *r.labels;
+    if (r.state == TaskState::kWaiting) {
+      info.wait_reason = std::string(to_string(r.reason));
+      info.wait_since_unix_ns = r.wait_since;
+      info.wait_object = r.wait_object;
+    }
+    if (r.leaked) {
       info.leaked = true;
-      const char* r = t->leak_reason.load(std::memory_order_relaxed);
       char buf[160];
-      std::snprintf(buf, sizeof buf, r ? r : "", static_cast<unsigned long long>(t->leak_detail.load()));
+      std::snprintf(buf, sizeof buf, r.leak_reason ? r.leak_reason : "", static_cast<unsigned long long>(r.leak_detail));
       info.leak_reason = buf;
     }
-    std::uintptr_t pcs[64];
-    int n = 0;
-    if (t == self) {
-      // The caller's own stack: a frame-pointer walk bounded by its slot. Rejected: libunwind
-      // here (its per-thread cache on worker threads trips TSan at thread exit, and it is slower).
-      n = walk_frames(reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)),
-                      reinterpret_cast<std::uintptr_t>(t->slot.lo), reinterpret_cast<std::uintptr_t>(t->slot.hi),
-                      pcs, 64);
-      info.stack.assign(pcs, pcs + n);
-      info.state = TaskState::kRunning;
-    } else if (!t->ctx_busy.exchange(true, std::memory_order_acquire)) {
-      // Not running anywhere: its saved context and stack are stable while we hold ctx_busy.
-      info.state = static_cast<TaskState>(t->state.load(std::memory_order_relaxed));
-      if (info.state == TaskState::kRunning) info.state = TaskState::kRunnable;
-      if (t->switches.load(std::memory_order_relaxed) == 0) {
-        // Never ran: show its entry point, as Go shows a new goroutine's function.
-        pcs[n++] = reinterpret_cast<std::uintptr_t>(t->body->invoke) + 1;
-      } else {
-        auto sp = reinterpret_cast<std::uintptr_t>(t->fiber.sp);
-        auto lo = reinterpret_cast<std::uintptr_t>(t->slot.lo);
-        auto hi = reinterpret_cast<std::uintptr_t>(t->slot.hi);
-        if (sp >= lo && sp + kSavedRipOffset + 8 <= hi) {
-          pcs[n++] = load_word(sp + kSavedRipOffset);
-          n += walk_frames(load_word(sp + kSavedRbpOffset), lo, hi, pcs + n, 63);
-        }
-      }
-      if (info.state == TaskState::kWaiting) {
-        info.wait_reason = std::string(to_string(t->wait_reason.load(std::memory_order_relaxed)));
-        info.wait_since_unix_ns = t->wait_since.load(std::memory_order_relaxed);
-        info.wait_object = t->wait_object.load(std::memory_order_relaxed);
-      }
-      t->ctx_busy.store(false, std::memory_order_release);
-      info.stack.assign(pcs, pcs + n);
-    } else {
-      info.state = TaskState::kRunning;
-    }
-    out.push_back(std::move(info));
   }
   return out;
 }

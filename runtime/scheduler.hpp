@@ -60,8 +60,10 @@ void kick_timers() noexcept;
 // fd waits through the poller.
 Result<void> wait_fd(int fd, bool writable);
 
-// registry_snapshot() copies every live task's record (what lw::tasks() returns).
-std::vector<TaskInfo> registry_snapshot();
+// registry_snapshot() copies every live task's record (what lw::tasks() returns). The registry is
+// held in short batches; `longest_hold_ns`, when given, receives the longest (what a spawn or an
+// exit may have waited).
+std::vector<TaskInfo> registry_snapshot(std::int64_t* longest_hold_ns = nullptr);
 
 struct StackStats {
   std::uint64_t inuse = 0;

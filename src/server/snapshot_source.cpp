@@ -29,11 +29,9 @@ snapshot::Snapshot capture_this_process(CaptureDepth depth) {
   if (depth == CaptureDepth::kFull) return snapshot::capture_snapshot();
   snapshot::Snapshot s;
   s.time_unix_ns = base::wall_now_ns();
-  base::Nanos began = base::now_ns();
   snapshot::StackInterner stacks(&s);
   snapshot::capture_heap(&s, &stacks);
   snapshot::capture_tasks(&s, &stacks);
-  s.capture_pause_ns = base::now_ns() - began;
   if (depth == CaptureDepth::kProcess) {
     s.process = snapshot::read_process_info();
     s.threads = snapshot::read_threads();

@@ -217,11 +217,9 @@ Snapshot capture_snapshot(const CaptureOptions& options) {
   std::lock_guard<std::mutex> lock(capture_mu);
   Snapshot s;
   s.time_unix_ns = base::wall_now_ns();
-  base::Nanos began = base::now_ns();
   StackInterner stacks(&s);
   if (options.heap) capture_heap(&s, &stacks);
   if (options.tasks) capture_tasks(&s, &stacks);
-  s.capture_pause_ns = base::now_ns() - began;
   s.process = read_process_info();
   s.threads = read_threads();
   s.mem.num_threads = s.threads.size();

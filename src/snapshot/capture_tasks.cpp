@@ -1,7 +1,9 @@
-// capture_tasks.cpp: the runtime's registry (lw::tasks()) into Snapshot task records. The registry
-// is held while its records are copied (Snapshot.capture_pause_ns covers it); stacks are interned
-// here, after the registry is released.
+// capture_tasks.cpp: the runtime's registry into Snapshot task records. The runtime holds its
+// registry in short batches while it copies the records (the longest hold is the snapshot's
+// capture_pause_ns); stacks are interned here, after the registry is released.
 #include "src/snapshot/capture_tasks.hpp"
+
+#include <algorithm>
 
 #include "leakwatch/task_info.hpp"
 #include "runtime/scheduler.hpp"
@@ -28,7 +30,9 @@ StackId intern(StackInterner* stacks, const std::vector<std::uintptr_t>& pcs) {
 }  // namespace
 
 void capture_tasks(Snapshot* out, StackInterner* stacks) {
-  std::vector<lw::TaskInfo> live = lw::tasks();
+  std::int64_t longest_hold_ns = 0;
+  std::vector<lw::TaskInfo> live = rt::registry_snapshot(&longest_hold_ns);
+  out->capture_pause_ns = std::max(out->capture_pause_ns, longest_hold_ns);
   out->tasks.reserve(out->tasks.size() + live.size());
   for (lw::TaskInfo& t : live) {
     TaskRecord r;

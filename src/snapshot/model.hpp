@@ -125,7 +125,7 @@ struct ProcessInfo {
 struct Snapshot {
   std::uint32_t format_version = kFormatVersion;
   std::int64_t time_unix_ns = 0;        // when capture began
-  std::int64_t capture_pause_ns = 0;    // how long the registry was held still
+  std::int64_t capture_pause_ns = 0;    // longest single hold of the task registry (spawns/exits wait)
   ProcessInfo process;
   MemStats mem;
   HeapProfile heap;

@@ -46,6 +46,10 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, int bu
   sqlite3_finalize(st);
   if (step == SQLITE_BUSY) return d->error("cannot open database");
   if (!sound) return make_error("database " + path + " is corrupt; it was left untouched");
+  // Snapshots are appended in large pieces (a blob of megabytes, 100k task rows): 64 KiB pages
+  // take a quarter fewer CPU per stored snapshot than the 4 KiB default. Only takes effect on a
+  // new, empty file (before WAL mode is set); existing files keep their page size.
+  if (auto r = d->exec("PRAGMA page_size=65536"); !r) return r.error();
   if (auto r = d->exec("PRAGMA journal_mode=WAL"); !r) return r.error();
   if (auto r = d->exec("PRAGMA foreign_keys=ON"); !r) return r.error();
   // NORMAL is durable across a process crash in WAL mode (only a power loss can drop the last

@@ -235,11 +235,15 @@ TEST_CASE("watch on a leaky service reports each planted fault once and exits 1"
                        "d=json.load(sys.stdin)\n"
                        "for f in d[\"findings\"]:\n"
                        "  print(f[\"kind\"], \"|\".join(f[\"frames\"]), f[\"wait_reason\"], f[\"count\"], "
-                       "round(f[\"bytes_per_minute\"]), f[\"confidence\"] > 0.5)\n'");
+                       "round(f[\"bytes_per_minute\"]), f[\"confidence\"] > 0.5, \"|\".join(f[\"all_frames\"]))\n'");
   CHECK(j.exit_code == 0);  // python's status: the pipe hides diff's 1
-  CHECK(contains(j.output, "heap_growth operator new|Handler::remember|Handler::serve  0 200000 True"));
-  CHECK(contains(j.output, "stuck_tasks lw::Chan<Response>::send|Handler::reply_after_timeout chan send 3 0 True"));
-  CHECK(contains(j.output, "leaked_tasks lw::Chan<Response>::send|Handler::forward chan send 2 0 True"));
+  // `frames` starts at the user's code; `all_frames` keeps the allocator and runtime frames.
+  CHECK(contains(j.output, "heap_growth Handler::remember|Handler::serve  0 200000 True "
+                           "operator new|Handler::remember|Handler::serve"));
+  CHECK(contains(j.output, "stuck_tasks Handler::reply_after_timeout chan send 3 0 True "
+                           "lw::Chan<Response>::send|Handler::reply_after_timeout"));
+  CHECK(contains(j.output, "leaked_tasks Handler::forward chan send 2 0 True "
+                           "lw::Chan<Response>::send|Handler::forward"));
   auto code = run_command(kCli + " diff --db " + db.path + " --format json > /dev/null");
   CHECK(code.exit_code == 1);
 

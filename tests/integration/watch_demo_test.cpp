@@ -13,12 +13,14 @@ using lw::test::run_command;
 
 namespace {
 
-// The findings of `leakwatch diff --format json` as "kind first-demo-frame" lines, sorted.
+// The findings of `leakwatch diff --format json` as "kind first-frame" lines, sorted: `frames`
+// starts at the user's code (allocator and runtime frames trimmed), `all_frames` keeps them.
 constexpr const char* kSummarize =
     "python3 -c 'import json,sys\n"
     "out=[]\n"
     "for f in json.load(sys.stdin)[\"findings\"]:\n"
-    "  frames=[x for x in f[\"frames\"] if x.startswith(\"demo::\")]\n"
+    "  frames=f[\"frames\"]\n"
+    "  assert len(f[\"all_frames\"])>len(frames), f\n"
     "  out.append(f[\"kind\"]+\" \"+(frames[0].split(\"(\")[0] if frames else \"-\"))\n"
     "print(\"\\n\".join(sorted(out)))'";
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "leakwatch/sync.hpp"
 #include "leakwatch/task_info.hpp"
 #include "runtime/fiber.hpp"
+#include "runtime/scheduler.hpp"
 #include "src/unwind/symbolizer.hpp"
 #include "tests/runtime/runtime_test_util.hpp"
 
@@ -138,6 +140,95 @@ TEST_CASE("100k concurrent tasks") {
     CHECK(lw::tasks().size() == kTasks + 1);
     gate.close();
     done.wait();
+  }, {.workers = 2, .stack_size = 64 * 1024});
+}
+
+TEST_CASE("a ping-pong pair does not starve the other runnable tasks") {
+  constexpr long kMaxRounds = 2'000'000;
+  long rounds = 0;
+  lw::run([&] {
+    std::atomic<bool> stop{false};
+    lw::Chan<int> ping(0), pong(0);
+    lw::WaitGroup done;
+    done.add(2);
+    lw::go([&] {
+      while (rounds < kMaxRounds && !stop.load(std::memory_order_acquire)) {
+        ping.send(1);
+        pong.recv();
+        ++rounds;
+      }
+      ping.close();
+      done.done();
+    });
+    lw::go([&, ping, pong] {
+      while (auto v = ping.recv()) pong.send(*v);
+      done.done();
+    });
+    lw::yield();  // from here on the pair keeps readying each other into run-next
+    stop.store(true, std::memory_order_release);
+    done.wait();
+  }, {.workers = 1});
+  CHECK(rounds < kMaxRounds);  // main got the worker back long before the pair was done
+}
+
+TEST_CASE("registry reads in batches list every long-lived task once while others come and go") {
+  constexpr int kParked = 2'000;  // several batches of the reader
+  lw::run([] {
+    lw::Chan<int> gate(0);
+    lw::WaitGroup started;
+    started.add(kParked);
+    std::vector<lw::TaskId> parked(kParked);
+    for (int i = 0; i < kParked; ++i)
+      parked[i] = lw::go([gate, &started] {
+        started.done();
+        gate.recv();
+      });
+    started.wait();
+    // Churn: tasks start and end all through the reads.
+    std::atomic<bool> stop{false};
+    lw::WaitGroup churners;
+    churners.add(2);
+    for (int c = 0; c < 2; ++c)
+      lw::go([&] {
+        while (!stop.load(std::memory_order_acquire)) {
+          lw::WaitGroup one;
+          one.add(1);
+          lw::go([&one] { one.done(); });
+          one.wait();
+        }
+        churners.done();
+      });
+    // Two readers at once: each must skip the other's marker.
+    lw::WaitGroup readers;
+    readers.add(2);
+    for (int r = 0; r < 2; ++r)
+      lw::go([&] {
+        for (int round = 0; round < 5; ++round) {
+          std::int64_t longest = -1;
+          std::vector<lw::TaskInfo> seen = lw::rt::registry_snapshot(&longest);
+          std::map<std::uint64_t, int> times;
+          for (const auto& t : seen) ++times[static_cast<std::uint64_t>(t.id)];
+          CHECK(times.count(0) == 0);  // no reader's marker
+          int twice = 0, missing = 0;
+          for (const auto& [id, n] : times) twice += n > 1;
+          for (lw::TaskId id : parked) missing += times.count(static_cast<std::uint64_t>(id)) == 0;
+          CHECK(twice == 0);
+          CHECK(missing == 0);
+          CHECK(longest >= 0);
+          for (const auto& t : seen) {
+            if (t.id != parked[kParked - 1]) continue;  // a record from the last batches is whole
+            CHECK(t.state == lw::TaskState::kWaiting);
+            CHECK(t.wait_reason == "chan receive");
+            CHECK_FALSE(t.stack.empty());
+            CHECK_FALSE(t.create_stack.empty());
+          }
+        }
+        readers.done();
+      });
+    readers.wait();
+    stop.store(true, std::memory_order_release);
+    churners.wait();
+    gate.close();
   }, {.workers = 2, .stack_size = 64 * 1024});
 }
 

@@ -62,7 +62,8 @@ bool starts_with(const std::string& s, const char* prefix) { return s.rfind(pref
 bool is_runtime_frame(const std::string& f) {
   return starts_with(f, "lw::rt::") || starts_with(f, "lw::detail::") || starts_with(f, "lw::Chan<") ||
          starts_with(f, "lw::Mutex::") || starts_with(f, "lw::WaitGroup::") || starts_with(f, "lw::select") ||
-         starts_with(f, "lw::sleep_for") || f == "make_fcontext" || f == "jump_fcontext" ||
+         starts_with(f, "lw::sleep_for") || starts_with(f, "lw::go<") || starts_with(f, "lw::go(") ||
+         f == "make_fcontext" || f == "jump_fcontext" ||
          starts_with(f, "start_thread") || f == "clone" || f == "clone3";
 }
 
@@ -162,8 +163,12 @@ std::string findings_json(const std::vector<diff::Finding>& findings) {
     out += ",\"instance_id\":";
     json_string(out, f.instance_id);
     out += ",\"frames\":";
-    json_frames(out, f.frames);
+    json_frames(out, display_frames(f.frames));
     out += ",\"create_frames\":";
+    json_frames(out, display_frames(f.create_frames));
+    out += ",\"all_frames\":";
+    json_frames(out, f.frames);
+    out += ",\"all_create_frames\":";
     json_frames(out, f.create_frames);
     out += ",\"wait_reason\":";
     json_string(out, f.wait_reason);
