@@ -3,7 +3,7 @@
 //
 // Frees of unsampled blocks (nearly all of them at the default rate) are turned away by a
 // counting filter without touching the map: one relaxed load of a byte counter (16 KiB in all, so
-// it stays in L1/L2) indexed by a hash of the block's 4 KiB page. A counter that reaches 255 stays
+// it stays in L1/L2) indexed by the block's 4 KiB page number. A counter that reaches 255 stays
 // there (it only costs lookups, never a missed free). Only frees whose page holds (or collides with a page that holds) a live
 // sampled block take the lock of one of kShards shards. A full shard refuses the insert (the
 // caller counts the sample as dropped and does not record it at all).
@@ -26,7 +26,7 @@ struct BlockRecord {
 class BlockMap {
  public:
   // kShards shards of at most `shard_capacity` (a power of two) entries each. A shard starts at
-  // kInitialCapacity entries and doubles when 3/4 full, so memory (and cache footprint) follows
+  // kInitialCapacity entries and doubles when half full, so memory (and cache footprint) follows
   // the number of live samples.
   static constexpr std::size_t kShards = 64;
   static constexpr std::uint32_t kInitialCapacity = 256;
@@ -69,19 +69,34 @@ class BlockMap {
   static constexpr std::size_t kFilterSize = std::size_t{1} << 14;
   static constexpr std::uint8_t kSticky = 255;
 
-  // A block's shard and filter counter both come from its page's hash, the shard from the top 6
-  // bits and the counter from the top 14: each counter belongs to one shard and changes only
-  // under that shard's lock (plain stores, no locked instructions).
-  static std::uint64_t page_hash(std::uintptr_t addr) noexcept { return (addr >> 12) * 0x9e3779b97f4a7c15ull; }
+  // A block's shard and filter counter both come from its 4 KiB page number: the counter from
+  // its low 14 bits, the shard from the low 6 of those, so each counter belongs to one shard and
+  // changes only under that shard's lock (plain stores, no locked instructions). Low page bits
+  // rather than a multiplicative hash: mimalloc hands out neighbouring pages, which then fall on
+  // distinct counters and shards, and the free path saves the multiply.
   static std::size_t filter_index(std::uintptr_t addr) noexcept {
-    return static_cast<std::size_t>(page_hash(addr) >> 50);
+    return static_cast<std::size_t>(addr >> 12) & (kFilterSize - 1);
   }
-  void filter_add(std::uintptr_t addr) noexcept;
-  void filter_sub(std::uintptr_t addr) noexcept;
+  // Called under the lock of the block's shard, the only writer of this counter.
+  void filter_add(std::uintptr_t addr) noexcept {
+    std::atomic<std::uint8_t>& c = filter_[filter_index(addr)];
+    const std::uint8_t v = c.load(std::memory_order_relaxed);
+    if (v != kSticky) c.store(static_cast<std::uint8_t>(v + 1), std::memory_order_relaxed);
+  }
+  void filter_sub(std::uintptr_t addr) noexcept {
+    std::atomic<std::uint8_t>& c = filter_[filter_index(addr)];
+    const std::uint8_t v = c.load(std::memory_order_relaxed);
+    if (v != kSticky && v != 0) c.store(static_cast<std::uint8_t>(v - 1), std::memory_order_relaxed);
+  }
   static std::size_t shard_index(std::uintptr_t addr) noexcept {
-    return static_cast<std::size_t>(page_hash(addr) >> 58);
+    return static_cast<std::size_t>(addr >> 12) & (kShards - 1);
   }
-  void lock(Shard& s) noexcept;
+  // lock(): one exchange when the shard is free (the common case); lock_contended() spins.
+  static void lock(Shard& s) noexcept {
+    if (!s.locked.exchange(true, std::memory_order_acquire)) [[likely]] return;
+    lock_contended(s);
+  }
+  static void lock_contended(Shard& s) noexcept;
   static void unlock(Shard& s) noexcept { s.locked.store(false, std::memory_order_release); }
   bool grow(Shard& s) noexcept;  // caller holds the lock
 

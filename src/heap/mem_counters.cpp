@@ -2,25 +2,26 @@
 // cache line shared by every allocating thread costs tens of nanoseconds under contention, more
 // than the allocation itself (~14 ns for a mimalloc malloc/free pair here). Rejected as well: C++
 // thread_local objects with destructors (registration goes through __cxa_thread_atexit_impl,
-// which allocates, and general-dynamic TLS may call __tls_get_addr from a dlopen'ed copy).
+// which allocates, and general-dynamic TLS may call __tls_get_addr from a dlopen'ed copy), and
+// counters in TLS itself (other threads could not read them safely once their thread is gone).
+//
+// The hooks' inline path only tests tls_heap.slot for null: a thread that shares slot 0 keeps
+// slot == null and takes count_slow() every time, so the common case has no "shared?" branch.
 #include "src/heap/mem_counters.hpp"
 
 #include <pthread.h>
 
 namespace lw::heap {
-
-constinit CounterSlot g_counter_slots[kCounterSlots];
-
 namespace {
 
-CounterSlot (&g_slots)[kCounterSlots] = g_counter_slots;
+constinit CounterSlot g_slots[kCounterSlots];
 pthread_key_t g_key;
 std::atomic<int> g_key_state{0};  // 0 none, 1 creating, 2 ready, 3 failed
 
 void release_slot(void* p) {
   auto* s = static_cast<CounterSlot*>(p);
   if (tls_heap.slot == s) tls_heap.slot = nullptr;
-  if (s != &g_slots[0]) s->owned.store(false, std::memory_order_release);
+  s->owned.store(false, std::memory_order_release);
 }
 
 bool ensure_key() noexcept {
@@ -36,28 +37,44 @@ bool ensure_key() noexcept {
   return false;  // another thread is creating it: use the shared slot this time
 }
 
+void shared_add(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
+  c.fetch_add(n, std::memory_order_relaxed);
+}
+
 }  // namespace
 
-CounterSlot* claim_slot() noexcept {
-  CounterSlot* chosen = &g_slots[0];
-  if (ensure_key()) {
-    for (std::size_t i = 1; i < kCounterSlots; ++i) {
-      bool expected = false;
-      if (!g_slots[i].owned.load(std::memory_order_relaxed) &&
-          g_slots[i].owned.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
-        chosen = &g_slots[i];
+void claim_slot() noexcept {
+  if (!ensure_key()) {
+    // Key creation failed for good: share slot 0 from now on. (While another thread is creating
+    // it, count in slot 0 this time and retry at the next count.)
+    if (g_key_state.load(std::memory_order_relaxed) == 3) tls_heap.on_shared_slot = true;
+    return;
+  }
+  for (std::size_t i = 1; i < kCounterSlots; ++i) {
+    bool expected = false;
+    if (!g_slots[i].owned.load(std::memory_order_relaxed) &&
+        g_slots[i].owned.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+      if (pthread_setspecific(g_key, &g_slots[i]) != 0) {
+        g_slots[i].owned.store(false, std::memory_order_release);
         break;
       }
-    }
-    if (chosen != &g_slots[0] && pthread_setspecific(g_key, chosen) != 0) {
-      chosen->owned.store(false, std::memory_order_release);
-      chosen = &g_slots[0];
+      tls_heap.slot = &g_slots[i];
+      return;
     }
   }
-  // A thread that got slot 0 because the table is full keeps it; one that got it while the key
-  // was being created retries at its next count.
-  if (chosen != &g_slots[0] || g_key_state.load(std::memory_order_relaxed) == 2) tls_heap.slot = chosen;
-  return chosen;
+  tls_heap.on_shared_slot = true;  // the table is full (or setspecific failed): keep slot 0
+}
+
+void count_slow(bool is_free, std::uint64_t usable) noexcept {
+  if (tls_heap.slot == nullptr && !tls_heap.on_shared_slot) claim_slot();
+  if (CounterSlot* s = tls_heap.slot) {
+    owner_add(is_free ? s->frees : s->mallocs, 1);
+    owner_add(is_free ? s->free_bytes : s->alloc_bytes, usable);
+    return;
+  }
+  CounterSlot& shared = g_slots[0];
+  shared_add(is_free ? shared.frees : shared.mallocs, 1);
+  shared_add(is_free ? shared.free_bytes : shared.alloc_bytes, usable);
 }
 
 CounterTotals read_counters() noexcept {

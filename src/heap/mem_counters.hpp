@@ -1,10 +1,11 @@
 // mem_counters.hpp: exact allocation counters (MemStats' Mallocs, Frees, TotalAlloc, HeapAlloc),
 // kept per thread and merged on read. Thread-safe; never allocates.
 //
-// Each thread owns one CounterSlot from a fixed table and bumps it with plain relaxed stores (no
-// locked instruction on the hot path). Counts are cumulative, so a slot released at thread exit
-// keeps its totals and the next thread that claims it adds on top: nothing is lost when threads
-// exit. When every slot is owned, threads share slot 0 with atomic adds.
+// Each thread owns one CounterSlot from a fixed table and bumps it with one unlocked add per
+// counter (owner_add: the owner is the only writer). Counts are cumulative, so a slot released at
+// thread exit keeps its totals and the next thread that claims it adds on top: nothing is lost
+// when threads exit. When every slot is owned, threads share slot 0 with atomic adds, on the
+// out-of-line count_slow() path: the hooks' inline path only handles a thread's own slot.
 #pragma once
 
 #include <atomic>
@@ -34,9 +35,10 @@ struct CounterTotals {
   std::uint64_t threads = 0;  // slots owned by live threads (threads that have allocated)
 };
 
-// claim_slot() gives the calling thread its slot (slot 0 when the table is full). Allocates
+// claim_slot() gives the calling thread a slot of its own (tls_heap.slot), or marks it as
+// counting in the shared slot 0 when the table is full (tls_heap.on_shared_slot). Allocates
 // nothing, but registers a pthread key destructor on first use.
-CounterSlot* claim_slot() noexcept;
+void claim_slot() noexcept;
 
 // read_counters() merges every slot. Concurrent counts may or may not be included.
 CounterTotals read_counters() noexcept;
@@ -45,32 +47,38 @@ CounterTotals read_counters() noexcept;
 // other threads). Call in the fork child.
 void reset_counter_owners_after_fork() noexcept;
 
-inline void bump(std::atomic<std::uint64_t>& c, std::uint64_t n, bool shared) noexcept {
-  if (shared)
-    c.fetch_add(n, std::memory_order_relaxed);
-  else
-    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+// owner_add() adds n to a counter that only the calling thread writes. On x86-64 it is one
+// unlocked `add` to memory: readers on other threads see the old or the new value (an aligned
+// 8-byte store is atomic), and a signal handler interrupting its own thread cannot fall between a
+// load and a store. Elsewhere (and under TSan, which must see the accesses) a relaxed load+store.
+inline void owner_add(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+  static_assert(sizeof(c) == sizeof(std::uint64_t));
+  asm("addq %1, %0" : "+m"(*reinterpret_cast<std::uint64_t*>(&c)) : "er"(n));
+#else
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+#endif
 }
 
-// The slot table (slot 0 is shared by threads that have no slot of their own).
-extern CounterSlot g_counter_slots[kCounterSlots];
-inline CounterSlot* shared_slot() noexcept { return &g_counter_slots[0]; }
+// count_slow() is the out-of-line part of count_alloc/count_free: claims a slot for a thread
+// that has none, or adds to the shared slot 0 with atomic adds.
+void count_slow(bool is_free, std::uint64_t usable) noexcept;
 
 // count_alloc() / count_free() add one allocation / free of `usable` bytes for this thread.
 inline void count_alloc(std::uint64_t usable) noexcept {
   CounterSlot* s = tls_heap.slot;
-  if (s == nullptr) s = claim_slot();
-  bool shared = s == shared_slot();
-  bump(s->mallocs, 1, shared);
-  bump(s->alloc_bytes, usable, shared);
+  if (s == nullptr) [[unlikely]]
+    return count_slow(false, usable);
+  owner_add(s->mallocs, 1);
+  owner_add(s->alloc_bytes, usable);
 }
 
 inline void count_free(std::uint64_t usable) noexcept {
   CounterSlot* s = tls_heap.slot;
-  if (s == nullptr) s = claim_slot();
-  bool shared = s == shared_slot();
-  bump(s->frees, 1, shared);
-  bump(s->free_bytes, usable, shared);
+  if (s == nullptr) [[unlikely]]
+    return count_slow(true, usable);
+  owner_add(s->frees, 1);
+  owner_add(s->free_bytes, usable);
 }
 
 }  // namespace lw::heap

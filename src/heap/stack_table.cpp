@@ -21,6 +21,15 @@ std::uint64_t hash_trace(const unwind::StackTrace& t) noexcept {
   return h | 1;  // never 0
 }
 
+// The last site this thread interned, and in which table: an allocation site in a loop repeats
+// its stack, and comparing against that one slot skips the hash and the probe (sites are never
+// removed, so a cached index stays valid).
+struct LastSite {
+  const void* table = nullptr;
+  std::uint32_t site = 0;
+};
+thread_local LastSite tls_last_site __attribute__((tls_model("initial-exec")));
+
 }  // namespace
 
 void StackTable::reset_after_fork() noexcept {
@@ -65,6 +74,15 @@ std::uint32_t StackTable::intern(const unwind::StackTrace& trace) noexcept {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return kOverflowSite;
   }
+  LastSite& last = tls_last_site;
+  if (last.table == this) {
+    const Slot& s = slots[last.site];
+    if (s.depth == trace.depth) {
+      std::uint32_t k = 0;
+      while (k < trace.depth && s.pc[k] == trace.pc[k]) ++k;
+      if (k == trace.depth) return last.site;
+    }
+  }
   const std::uint64_t h = hash_trace(trace);
   const std::uint32_t mask = capacity_ - 1;
   std::uint32_t i = static_cast<std::uint32_t>(h) & mask;
@@ -79,6 +97,7 @@ std::uint32_t StackTable::intern(const unwind::StackTrace& trace) noexcept {
         for (std::uint32_t k = 0; k < trace.depth; ++k) s.pc[k] = trace.pc[k];
         s.state.store(kReady, std::memory_order_release);
         used_.fetch_add(1, std::memory_order_relaxed);
+        last = LastSite{this, i};
         return i;
       }
       // Lost the race: st now holds the winner's state.
@@ -87,7 +106,10 @@ std::uint32_t StackTable::intern(const unwind::StackTrace& trace) noexcept {
     if (s.hash != h || s.depth != trace.depth) continue;
     bool same = true;
     for (std::uint32_t k = 0; k < trace.depth && same; ++k) same = s.pc[k] == trace.pc[k];
-    if (same) return i;
+    if (same) {
+      last = LastSite{this, i};
+      return i;
+    }
   }
   dropped_.fetch_add(1, std::memory_order_relaxed);
   return kOverflowSite;

@@ -11,11 +11,13 @@ namespace lw::heap {
 struct CounterSlot;
 
 struct ThreadState {
+  std::int64_t countdown = 0;     // bytes left until the next sample (first: the hooks read it)
+  CounterSlot* slot = nullptr;    // this thread's own MemStats counters; null: none (yet), see
+                                  // mem_counters.hpp (the hooks' fast path needs it non-null)
   std::uint32_t in_hook = 0;      // > 0 while a hook of this thread is recording (re-entrancy)
   std::uint32_t untracked = 0;    // > 0 inside an UntrackedScope: allocations are not sampled
-  std::int64_t countdown = 0;     // bytes left until the next sample
   std::uint64_t rng = 0;          // xorshift64* state; 0 = not seeded yet
-  CounterSlot* slot = nullptr;    // this thread's MemStats counters; null until the first count
+  bool on_shared_slot = false;    // the slot table was full: this thread counts in slot 0
 };
 
 inline thread_local ThreadState tls_heap __attribute__((tls_model("initial-exec")));

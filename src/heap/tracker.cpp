@@ -27,13 +27,13 @@
 
 namespace lw::heap {
 
-constinit BlockMap g_sampled_blocks{1u << 14};  // 64 shards x 16384 x 32 B = 32 MiB of address space
+constinit std::atomic<std::int64_t> g_rate{kDefaultSampleRate};
+constinit BlockMap g_sampled_blocks{1u << 15};  // at most 64 shards x 32768 x 16 B = 32 MiB, mapped as they grow
 
 namespace {
 
 constexpr std::uint32_t kSiteCapacity = 1u << 14;    // 16384 sites x 832 B, 13 MiB of address space
 
-constinit std::atomic<std::int64_t> g_rate{kDefaultSampleRate};
 constinit StackTable g_sites{kSiteCapacity};
 constinit std::atomic<std::uint64_t> g_dropped_samples{0};
 constinit std::atomic<std::uint64_t> g_seed_counter{0};
@@ -100,6 +100,10 @@ void seed_thread_sampler(std::uint64_t s) noexcept {
 bool sample_slow(std::size_t size) noexcept {
   ThreadState& t = tls_heap;
   const std::int64_t rate = g_rate.load(std::memory_order_relaxed);
+  if (rate == 1 && t.rng != 0) {  // every allocation: no gap to draw
+    t.countdown = 0;
+    return true;
+  }
   if (t.rng == 0) {
     // A new thread: start with a random gap rather than sampling its first allocation.
     std::uint64_t s = reinterpret_cast<std::uintptr_t>(&t) * 0x9e3779b97f4a7c15ull;
@@ -117,7 +121,8 @@ bool sample_slow(std::size_t size) noexcept {
   unwind::StackTrace trace;
   unwind::capture_stack_fast(&trace, 1 + skip);
   const std::uint32_t site = g_sites.intern(trace);
-  const auto w = static_cast<float>(sample_weight(usable, static_cast<std::uint64_t>(sample_rate())));
+  const std::int64_t rate = g_rate.load(std::memory_order_relaxed);
+  const float w = rate <= 1 ? 1.0f : static_cast<float>(sample_weight(usable, static_cast<std::uint64_t>(rate)));
   bool had_old = false;
   BlockRecord old;
   if (!g_sampled_blocks.insert(reinterpret_cast<std::uintptr_t>(p), BlockRecord{site, w}, &had_old, &old)) {

@@ -6,6 +6,7 @@
 // reference). The read side (for_each_site, tracker_stats) does not allocate either; its callback may.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -28,15 +29,40 @@ std::int64_t sample_rate() noexcept;
 // draws a fresh countdown.
 void seed_thread_sampler(std::uint64_t seed) noexcept;
 
+// The sample rate (mean bytes between samples; 1 = every allocation, 0 = none).
+__attribute__((visibility("hidden"))) extern std::atomic<std::int64_t> g_rate;
+
 // sample_slow() is the rare part of countdown_hit(): seeds a new thread, draws the next gap.
 bool sample_slow(std::size_t size) noexcept;
+
+// sample_due() is sample_slow() with its rate-1 case inline (every allocation: no gap to draw).
+inline bool sample_due(std::size_t size) noexcept {
+  if (g_rate.load(std::memory_order_relaxed) == 1 && tls_heap.rng != 0) {
+    tls_heap.countdown = 0;
+    return true;
+  }
+  return sample_slow(size);
+}
+
+// countdown_expired() subtracts `size` from this thread's countdown and says whether it has run
+// out (then sample_slow() decides). On x86-64 one `sub` to the TLS word and the branch on its
+// flags; elsewhere (and under TSan) plain code.
+inline bool countdown_expired(std::size_t size) noexcept {
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+  bool positive;
+  asm("subq %2, %0" : "+m"(tls_heap.countdown), "=@ccg"(positive) : "er"(static_cast<std::int64_t>(size)));
+  return !positive;
+#else
+  ThreadState& t = tls_heap;
+  t.countdown -= static_cast<std::int64_t>(size);
+  return t.countdown <= 0;
+#endif
+}
 
 // countdown_hit() subtracts `size` from this thread's countdown and says whether this
 // allocation is to be sampled. This is the whole unsampled fast path.
 inline bool countdown_hit(std::size_t size) noexcept {
-  ThreadState& t = tls_heap;
-  t.countdown -= static_cast<std::int64_t>(size);
-  if (t.countdown > 0) [[likely]] return false;
+  if (!countdown_expired(size)) [[likely]] return false;
   return sample_slow(size);
 }
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <bit>
 #include <cstring>
 
 #include "src/unwind/capture.hpp"
@@ -114,22 +115,30 @@ int collect_range(dl_phdr_info* info, std::size_t, void* data) {
 FpWalkEnd fp_walk(StackTrace* out, std::uintptr_t fp, std::uintptr_t lo, std::uintptr_t hi,
                   int skip) noexcept {
   out->depth = 0;
+  if (fp == 0) return FpWalkEnd::kOutermost;
+  constexpr std::uintptr_t kWord = sizeof(std::uintptr_t);
+  constexpr std::uintptr_t kRecord = 2 * kWord;
+  lo = (lo + kWord - 1) & ~(kWord - 1);  // a valid (aligned) record address is >= lo rounded up
+  if (hi < lo || hi - lo < kRecord) return FpWalkEnd::kBadFrame;
+  // A record at fp fits in [lo, hi) and is aligned iff (fp - lo) is a multiple of 8 and at most
+  // hi - lo - kRecord. Rotating (fp - lo) right by 3 moves misaligned low bits to the top, so one
+  // unsigned compare checks both bounds and the alignment, with no wrap-around (a frameless
+  // function's rbp may hold any value, e.g. -16, for which fp + kRecord > hi would wrap and pass).
+  const std::uintptr_t last = (hi - lo - kRecord) / kWord;
   while (true) {
-    if (fp == 0) return FpWalkEnd::kOutermost;
-    if (fp < lo || fp + 2 * sizeof(std::uintptr_t) > hi || (fp & (sizeof(std::uintptr_t) - 1)) != 0)
-      return FpWalkEnd::kBadFrame;
+    if (std::rotr(fp - lo, 3) > last) return FpWalkEnd::kBadFrame;
     const auto* record = reinterpret_cast<const std::uintptr_t*>(fp);
-    std::uintptr_t next = record[0];
-    std::uintptr_t ret = record[1];
+    const std::uintptr_t next = record[0];
+    const std::uintptr_t ret = record[1];
     if (ret == 0) return FpWalkEnd::kOutermost;
-    if (skip > 0) {
+    if (skip > 0) [[unlikely]] {
       --skip;
     } else {
       if (out->depth == kMaxFrames) return FpWalkEnd::kFull;
       out->pc[out->depth++] = ret;
     }
-    if (next == 0) return FpWalkEnd::kOutermost;
-    if (next <= fp) return FpWalkEnd::kBadFrame;
+    // Frames only move up; a null frame pointer is the outermost frame.
+    if (next <= fp) return next == 0 ? FpWalkEnd::kOutermost : FpWalkEnd::kBadFrame;
     fp = next;
   }
 }

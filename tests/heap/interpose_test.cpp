@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "leakwatch/heap.hpp"
+#include "src/heap/mi_blocks.hpp"
 #include "tests/heap/heap_test_util.hpp"
 
 namespace lw_test {
@@ -129,6 +130,33 @@ TEST_CASE("MemStats count exactly the usable size of every block, small to large
   CHECK(wrong == 0);
 }
 
+TEST_CASE("MemStats stay exact when aligned and plain blocks share pages") {
+  // Plain blocks are counted without looking at the page's "has aligned blocks" flag, aligned
+  // ones with it: both must agree with malloc_usable_size and cancel exactly at free.
+  int wrong = 0;
+  for (std::size_t n : {16u, 48u, 100u, 1000u, 5000u, 70000u}) {
+    std::vector<void*> blocks;
+    blocks.reserve(32);  // no allocation of ours between the two reads
+    lw::MemStats before = lw::read_mem_stats();
+    std::size_t usable = 0;
+    for (int i = 0; i < 8; ++i) {
+      void* a = nullptr;
+      REQUIRE(posix_memalign(&a, 4096, n) == 0);  // alignment above the size: an inner pointer
+      void* b = std::malloc(n);
+      void* c = std::calloc(1, n);
+      void* d = memalign(1024, n);
+      for (void* p : {a, b, c, d}) {
+        blocks.push_back(p);
+        usable += malloc_usable_size(p);
+      }
+    }
+    if (lw::read_mem_stats().heap_alloc - before.heap_alloc != usable) ++wrong;
+    for (void* p : blocks) std::free(p);
+    if (lw::read_mem_stats().heap_alloc != before.heap_alloc) ++wrong;
+  }
+  CHECK(wrong == 0);
+}
+
 TEST_CASE("edge cases of the malloc family") {
   std::free(nullptr);
   void* p = std::malloc(100);
@@ -201,6 +229,29 @@ TEST_CASE("a foreign pointer (not from mimalloc) is neither freed nor fatal") {
   REQUIRE(moved != nullptr);
   CHECK(std::memcmp(moved, "abcdefgh", 8) == 0);
   std::free(moved);
+}
+
+TEST_CASE("blocks come from the reserved arena: the fast range holds them") {
+  lw::heap::FastBlocksInfo info = lw::heap::fast_blocks_info();
+  REQUIRE(info.inline_size);
+  REQUIRE(info.size >= (std::uintptr_t{4} << 30));
+  auto inside = [&](const void* p) {
+    return reinterpret_cast<std::uintptr_t>(p) - info.lo < info.size;
+  };
+  // The main thread's blocks (its first segment was made after the reservation) and a new
+  // thread's, small to large; a foreign pointer is outside.
+  std::vector<void*> blocks;
+  for (std::size_t size : {8u, 100u, 5000u, 70000u, 600000u, 5u << 20}) blocks.push_back(std::malloc(size));
+  std::thread([&] { blocks.push_back(std::malloc(64)); }).join();
+  blocks.push_back(new std::string(300, 'a'));
+  for (void* p : blocks) CHECK(inside(p));
+  static char not_heap[64];
+  CHECK_FALSE(inside(not_heap));
+  // The reservation is address space, not memory: the process's resident size stays small.
+  CHECK(lw::read_mem_stats().rss < (std::uint64_t{1} << 30));
+  delete static_cast<std::string*>(blocks.back());
+  blocks.pop_back();
+  for (void* p : blocks) std::free(p);
 }
 
 TEST_CASE("counts of threads that exit are kept") {

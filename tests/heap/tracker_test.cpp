@@ -12,6 +12,7 @@
 #include "src/heap/block_map.hpp"
 #include "src/heap/stack_table.hpp"
 #include "src/heap/tracker.hpp"
+#include "src/unwind/fast_capture.hpp"
 #include "tests/heap/heap_test_util.hpp"
 
 namespace lw_test {
@@ -233,4 +234,18 @@ TEST_CASE("site table: distinct stacks until full, then the overflow site") {
   int seen = 0;
   table.for_each([&](const lw::unwind::StackTrace&, const lw::heap::SiteFigures&) { ++seen; });
   CHECK(seen == 7);
+}
+
+// A frameless function (libc's iconv code, seen in a sampled allocation) may leave rbp = -16:
+// the frame-pointer walk must not let fp + 16 wrap around its upper bound and read at -8.
+TEST_CASE("the stack walk stops at a frame pointer near the top of the address space") {
+  alignas(16) std::uintptr_t stack[4] = {static_cast<std::uintptr_t>(-16), 0x1234, 0, 0};
+  const auto lo = reinterpret_cast<std::uintptr_t>(&stack[0]);
+  const auto hi = reinterpret_cast<std::uintptr_t>(&stack[4]);
+  lw::unwind::StackTrace t;
+  CHECK(lw::unwind::fp_walk(&t, lo, lo, hi, 0) == lw::unwind::FpWalkEnd::kBadFrame);
+  CHECK(t.depth == 1);
+  CHECK(t.pc[0] == 0x1234);
+  stack[0] = static_cast<std::uintptr_t>(-8);
+  CHECK(lw::unwind::fp_walk(&t, lo, lo, hi, 0) == lw::unwind::FpWalkEnd::kBadFrame);
 }
