@@ -49,6 +49,7 @@
 #include "src/base/clock.hpp"
 #include "src/base/current_task.hpp"
 #include "src/base/log.hpp"
+#include "src/base/task_stacks.hpp"
 
 namespace lw::rt {
 
@@ -905,6 +906,11 @@ TaskId spawn(const Labels* labels, const TaskBody& body, void* src) {
 int run(std::function<void()> main, RuntimeOptions options) {
   std::unique_lock<std::mutex> run_lock(rt::g_run_mu, std::try_to_lock);
   if (!run_lock.owns_lock()) throw std::logic_error("lw::run is already active");
+  // MemStats (heap module) reads StackInuse/StackSys through base, below the runtime.
+  base::set_task_stack_reader([]() noexcept {
+    rt::StackStats st = rt::stack_stats();
+    return base::TaskStackFigures{st.inuse, st.sys, st.tasks};
+  });
   if (options.workers <= 0) options.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto r = std::make_unique<Runtime>(options);
   r->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -25,9 +25,9 @@ struct MemStats {
   std::uint64_t heap_inuse = 0;     // = heap_alloc (mimalloc 2.0.9 reports no page occupancy)
   std::uint64_t heap_released = 0;  // 0: mimalloc 2.0.9 does not report purged (reset) memory
   std::uint64_t heap_objects = 0;   // exact: mallocs - frees
-  std::uint64_t stack_inuse = 0;    // task stacks in use: filled by snapshots from the runtime; 0 here
-  std::uint64_t stack_sys = 0;      // task stacks reserved: idem
-  std::uint64_t num_tasks = 0;      // filled by snapshots from the runtime; 0 here
+  std::uint64_t stack_inuse = 0;    // task stacks committed and in use (0 when no lw::run is active)
+  std::uint64_t stack_sys = 0;      // address space reserved for task stacks (idem)
+  std::uint64_t num_tasks = 0;      // live tasks (idem)
   std::uint64_t num_threads = 0;    // threads of the process (/proc/self/stat)
   std::uint64_t rss = 0;            // resident set size now (/proc/self/statm)
   std::uint64_t max_rss = 0;        // peak resident set size (getrusage)

@@ -13,7 +13,9 @@
 #include <mimalloc.h>
 
 #include "leakwatch/heap.hpp"
+#include "src/base/task_stacks.hpp"
 #include "src/heap/mem_counters.hpp"
+#include "src/heap/mi_blocks.hpp"
 #include "src/heap/tracker.hpp"
 
 namespace lw {
@@ -42,11 +44,14 @@ MemStats read_mem_stats() noexcept {
   m.alloc = m.heap_alloc;
   m.heap_objects = m.mallocs - m.frees;
   m.heap_inuse = m.heap_alloc;
-  std::size_t elapsed = 0, user = 0, sys = 0, rss = 0, peak_rss = 0, commit = 0, peak_commit = 0, faults = 0;
-  mi_process_info(&elapsed, &user, &sys, &rss, &peak_rss, &commit, &peak_commit, &faults);
+  const std::uint64_t commit = heap::heap_committed_bytes();
   m.heap_sys = commit > m.heap_inuse ? commit : m.heap_inuse;
   m.heap_idle = m.heap_sys - m.heap_inuse;
   m.heap_released = 0;
+  base::TaskStackFigures stacks = base::read_task_stacks();
+  m.stack_inuse = stacks.inuse;
+  m.stack_sys = stacks.sys;
+  m.num_tasks = stacks.tasks;
   heap::TrackerStats t = heap::tracker_stats();
   m.sys = m.heap_sys + m.stack_sys + t.table_bytes;
   m.heap_sample_rate = heap::sample_rate();

@@ -100,9 +100,14 @@ void prepare_fast_blocks() noexcept {
   // mimalloc initializes itself on its first allocation; we reserve before that one.
   mi_process_init();
   std::uintptr_t lo = 0, size = 0;
+  const std::int64_t committed_before = mimalloc_committed();
   const bool reserved = reserve_arena(&lo, &size);
   // Checked on blocks from the arena (when there is one): the check's own segments come from it.
   const bool inline_ok = check_inline_size();
+  // mimalloc 2.0.9's "committed" count comes out of the reservation and the check's huge blocks
+  // (taken from the arena, then given back) off by a constant, negative by ~100 MB: every block
+  // is freed again here, so whatever moved is that skew.
+  g_commit_skew.store(mimalloc_committed() - committed_before, std::memory_order_relaxed);
   g_inline_ok.store(inline_ok, std::memory_order_relaxed);
   if (reserved && inline_ok) {
     g_fast_lo.store(lo, std::memory_order_relaxed);

@@ -31,6 +31,23 @@ LW_HIDDEN extern std::atomic<bool> g_fast_prepared;
 // after the first call. Call before the first mi_* allocation if possible (hooks do).
 void prepare_fast_blocks() noexcept;
 
+// mimalloc_committed() is mimalloc's own count of committed bytes, as signed (it can go below 0).
+inline std::int64_t mimalloc_committed() noexcept {
+  std::size_t elapsed = 0, user = 0, sys = 0, rss = 0, peak_rss = 0, commit = 0, peak_commit = 0, faults = 0;
+  mi_process_info(&elapsed, &user, &sys, &rss, &peak_rss, &commit, &peak_commit, &faults);
+  return static_cast<std::int64_t>(commit);
+}
+
+// g_commit_skew is what reserving the arena did to that count (set once, by prepare_fast_blocks;
+// header-defined so MemStats reads it in builds without the interposer too, where it stays 0).
+inline std::atomic<std::int64_t> g_commit_skew{0};
+
+// heap_committed_bytes() is the memory mimalloc holds committed from the OS, skew removed.
+inline std::uint64_t heap_committed_bytes() noexcept {
+  const std::int64_t c = mimalloc_committed() - g_commit_skew.load(std::memory_order_relaxed);
+  return c > 0 ? static_cast<std::uint64_t>(c) : 0;
+}
+
 // fast_blocks_prepared() is the hooks' inline "has prepare_fast_blocks() run" test.
 inline bool fast_blocks_prepared() noexcept { return g_fast_prepared.load(std::memory_order_relaxed); }
 

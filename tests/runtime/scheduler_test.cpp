@@ -13,6 +13,7 @@
 
 #include "leakwatch/blocking.hpp"
 #include "leakwatch/chan.hpp"
+#include "leakwatch/heap.hpp"
 #include "leakwatch/runtime.hpp"
 #include "leakwatch/sync.hpp"
 #include "leakwatch/task_info.hpp"
@@ -152,6 +153,29 @@ TEST_CASE("a task in a blocking call shows as in a syscall, with its stack and s
   ::close(fds[1]);
   // Outside any task it is only the call.
   CHECK(lw::blocking([] { return 7; }) == 7);
+}
+
+TEST_CASE("MemStats count task stacks while a runtime runs") {
+  lw::run([] {
+    lw::Chan<int> gate(0);
+    lw::WaitGroup started;
+    started.add(100);
+    for (int i = 0; i < 100; ++i)
+      lw::go([gate, &started] {
+        started.done();
+        gate.recv();
+      });
+    started.wait();
+    lw::MemStats m = lw::read_mem_stats();
+    CHECK(m.num_tasks == 101);
+    CHECK(m.stack_inuse >= 101 * 4096);  // every task has touched at least a page of its stack
+    CHECK(m.stack_sys >= m.stack_inuse);
+    CHECK(m.sys >= m.stack_sys);
+    CHECK(m.heap_sys >= m.heap_inuse);
+    CHECK(m.heap_sys < (std::uint64_t{1} << 40));  // a real figure, not a negative count wrapped
+    gate.close();
+  }, {.workers = 2});
+  CHECK(lw::read_mem_stats().num_tasks == 0);
 }
 
 TEST_CASE("100k concurrent tasks") {
