@@ -303,7 +303,7 @@ Task* take_global(Runtime* rt) noexcept {
 }
 
 // A spawn that finds more than this many tasks on its worker's queue yields (detail::spawn).
-constexpr std::uint32_t kSpawnBacklog = 128;
+constexpr std::uint32_t kSpawnBacklog = 32;
 
 // fair_turn() is true once every 61 task starts on `w` (Go's schedtick % 61): that start takes
 // the global queue first, then the local queue before run-next, so neither a busy local queue nor
@@ -464,7 +464,7 @@ void complete_switch(Worker* w) noexcept {
 // switches directly into the next task of its worker (run-next, then the queue) when there is one,
 // which halves the switches of a hand-off; otherwise, and for a yield or a fair turn, it switches
 // to the worker's loop. Returns when `t` is resumed, possibly on another worker.
-void switch_away(Task* t) noexcept {
+[[gnu::always_inline]] inline void switch_away(Task* t) noexcept {
   Worker* w = t->fiber_owner;
   AfterSwitch after = t->after;
   Task* next = nullptr;
