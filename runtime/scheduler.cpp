@@ -2,11 +2,34 @@
 //
 // Design. Each worker thread owns a FIFO run queue plus a "run next" slot (a task readied by the
 // running task runs next on the same worker, as in Go, which keeps channel ping-pong on one core);
-// idle workers steal from the others, spin briefly, then sleep on a condition variable. Tasks
-// readied from outside a worker (the poller, plain threads) go to a global queue. A worker only
-// switches between its own stack and a task's stack (never task to task), so the code that runs
-// "after a task switched away" (requeue, recycle the stack) runs on the worker with the task's
-// context fully saved.
+// idle workers steal half a queue at a time, spin briefly, then sleep on a condition variable.
+// Tasks readied from outside a worker (the poller, plain threads, yield) go to a global queue.
+//
+// A task that parks or exits switches directly into the next task of its worker (run-next, then
+// the queue), so a hand-off costs one context switch, not two (task -> worker -> task). What must
+// happen after a task switched away (check its canary, release ctx_busy, publish it as parked,
+// requeue or recycle it) is recorded in Worker::prev and done by whichever context resumes next
+// on that thread (complete_switch()): the worker loop, the task switched into, or a new task's
+// entry. Rejected: always returning to the worker's own stack (the previous design): simpler,
+// but twice the switches, and the worker loop's queue checks on every hand-off.
+//
+// Run-next tasks are not counted in `queued` and wake no sleeper: the readying task usually parks
+// within nanoseconds and hands its worker over. An idle worker therefore goes to sleep during a
+// ping-pong instead of being woken (a futex) at every hand-off and stealing half of the pair.
+// Liveness when the readying task does not park: a sleeper that saw some run-next occupied sleeps
+// with a 1 ms timeout and then takes the task if that worker started no task in between. Rejected:
+// counting run-next in `queued` (the previous design): the idle worker never slept, rescanned at
+// every hand-off and bounced the pair between cores; stealing run-next at once (same problem).
+// Every 61st task start takes the global queue, then the local queue, before run-next (Go's
+// schedtick % 61), so a pair switching directly into each other cannot starve other tasks.
+//
+// Spawn backpressure: a task that spawns while its worker has more than kSpawnBacklog tasks
+// queued yields. Rejected: Go's unbounded queue: when the spawner outruns the workers, every new
+// task lands on a never-used, cold stack slot (page faults and cache misses on both cores; 200 MB
+// of stacks for the 1M-spawn benchmark against 6 MB now, and 3-4x slower).
+//
+// Locks on the switch path are spin locks (spin_lock.hpp: channel, run queues, registry): each
+// is held for a few instructions, and a std::mutex costs ~50 more instructions per use here.
 //
 // Parking is lock-free between waiter and waker: a waiter resets its Parker (claimed = false,
 // park_state = kParking) before enqueueing it anywhere; a waker must win claim() and then calls
@@ -24,12 +47,14 @@
 // point and unwinds (TaskCancelled), so destructors run and no memory is left behind.
 #include "runtime/scheduler.hpp"
 
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -86,6 +111,15 @@ class Runtime {
   bool main_failed = false;   // Guarded by reg_mu.
   std::atomic<std::uint64_t> next_id{1};
   std::atomic<bool> stopping{false};
+
+  // Park stamps (set in run(), then immutable). When base's clock is the system clock and the
+  // kernel's clocksource is the TSC, a park stores the raw TSC (negated, so it cannot be mistaken
+  // for a wall time) instead of calling clock_gettime (17 ns against 44 ns on the project's VM,
+  // at every park); registry_snapshot() converts it to wall time once and stores the result, so
+  // every later snapshot sees the same value. tsc0/mono0 anchor the TSC rate.
+  bool tsc_stamps = false;
+  std::uint64_t tsc0 = 0;
+  std::int64_t mono0 = 0;
 
   // Timers: deadline -> entry living on the waiter's stack. Guarded by timer_mu.
   struct TimerEntry {
@@ -512,6 +546,53 @@ void worker_main(Worker* w) {
   tls_worker = nullptr;
 }
 
+std::int64_t clock_ns(clockid_t id) noexcept {
+  timespec ts;
+  clock_gettime(id, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * base::kNanosPerSecond + ts.tv_nsec;
+}
+
+// use_tsc_stamps() is true when parks may stamp with the TSC: base's wall clock reads the system
+// clock (a clock injected for tests before run() falls outside the bracket of two raw reads, and
+// then stamps keep following it exactly) and the kernel keeps time with the TSC itself (so it is
+// invariant and synchronized across cores).
+bool use_tsc_stamps() noexcept {
+  std::int64_t a = clock_ns(CLOCK_REALTIME);
+  std::int64_t v = base::wall_now_ns();
+  std::int64_t b = clock_ns(CLOCK_REALTIME);
+  if (v < a || v > b) return false;
+  char src[32] = {};
+  int fd = ::open("/sys/devices/system/clocksource/clocksource0/current_clocksource", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = ::read(fd, src, sizeof src - 1);
+  ::close(fd);
+  return n >= 3 && std::strncmp(src, "tsc", 3) == 0 && (n == 3 || src[3] == '\n');
+}
+
+// StampConversion turns raw TSC park stamps into wall time: now's wall time minus the TSC ticks
+// elapsed since the stamp, at the rate measured since run() started (CLOCK_MONOTONIC over TSC).
+struct StampConversion {
+  bool ready = false;
+  std::uint64_t tsc_now = 0;
+  std::int64_t wall_now = 0;
+  double ns_per_tick = 0;
+
+  static StampConversion now(const Runtime* rt) noexcept {
+    StampConversion c;
+    c.ready = true;
+    c.wall_now = clock_ns(CLOCK_REALTIME);
+    std::int64_t mono = clock_ns(CLOCK_MONOTONIC);
+    c.tsc_now = __rdtsc();
+    std::uint64_t ticks = c.tsc_now - rt->tsc0;
+    c.ns_per_tick = ticks > 0 ? static_cast<double>(mono - rt->mono0) / static_cast<double>(ticks) : 0;
+    return c;
+  }
+  std::int64_t wall_of(std::uint64_t tsc) const noexcept {
+    std::uint64_t ago = tsc_now > tsc ? tsc_now - tsc : 0;
+    return wall_now - static_cast<std::int64_t>(static_cast<double>(ago) * ns_per_tick);
+  }
+};
+
 void kick_poller(Runtime* rt) noexcept {
   std::uint64_t one = 1;
   [[maybe_unused]] ssize_t n = ::write(rt->evfd, &one, sizeof one);
@@ -668,7 +749,8 @@ int wait(Parker* p, WaitReason reason, const void* object, std::int64_t deadline
     }
     t->wait_reason.store(reason, std::memory_order_relaxed);
     t->wait_object.store(reinterpret_cast<std::uint64_t>(object), std::memory_order_relaxed);
-    t->wait_since.store(base::wall_now_ns(), std::memory_order_relaxed);
+    t->wait_since.store(rt->tsc_stamps ? -static_cast<std::int64_t>(__rdtsc()) : base::wall_now_ns(),
+                        std::memory_order_relaxed);
     if (t->park_state.load(std::memory_order_acquire) == ParkState::kWokenEarly) {
       t->park_state.store(ParkState::kRunning, std::memory_order_relaxed);
     } else {
@@ -760,6 +842,7 @@ std::vector<TaskInfo> registry_snapshot() {
   Runtime* rt = g_rt.load(std::memory_order_acquire);
   if (rt == nullptr) return out;
   Task* self = current_task_ptr();
+  StampConversion conv;
   std::lock_guard<SpinLock> g(rt->reg_mu);
   out.reserve(rt->live);
   for (Task* t = rt->reg_head; t; t = t->reg_next) {
@@ -804,7 +887,14 @@ std::vector<TaskInfo> registry_snapshot() {
       }
       if (info.state == TaskState::kWaiting) {
         info.wait_reason = std::string(to_string(t->wait_reason.load(std::memory_order_relaxed)));
-        info.wait_since_unix_ns = t->wait_since.load(std::memory_order_relaxed);
+        std::int64_t since = t->wait_since.load(std::memory_order_relaxed);
+        if (since < 0) {
+          // A raw TSC stamp: convert it once (the task cannot run while we hold ctx_busy).
+          if (!conv.ready) conv = StampConversion::now(rt);
+          std::int64_t wall = conv.wall_of(static_cast<std::uint64_t>(-since));
+          if (t->wait_since.compare_exchange_strong(since, wall, std::memory_order_relaxed)) since = wall;
+        }
+        info.wait_since_unix_ns = since;
         info.wait_object = t->wait_object.load(std::memory_order_relaxed);
       }
       t->ctx_busy.store(false, std::memory_order_release);
@@ -962,6 +1052,9 @@ int run(std::function<void()> main, RuntimeOptions options) {
   if (!run_lock.owns_lock()) throw std::logic_error("lw::run is already active");
   if (options.workers <= 0) options.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto r = std::make_unique<Runtime>(options);
+  r->tsc_stamps = rt::use_tsc_stamps();
+  r->mono0 = rt::clock_ns(CLOCK_MONOTONIC);
+  r->tsc0 = __rdtsc();
   r->epfd = epoll_create1(EPOLL_CLOEXEC);
   r->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   LW_CHECK(r->epfd >= 0 && r->evfd >= 0, "cannot create the runtime's epoll/eventfd");

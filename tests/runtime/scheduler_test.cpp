@@ -117,6 +117,30 @@ TEST_CASE("a parked task's stack is walked from its saved context (Boost 1.74 of
   });
 }
 
+TEST_CASE("a parked task's wait stamp is the wall time of its park, the same in every snapshot") {
+  lw::run([] {
+    lw::Chan<int> ch(0);
+    auto wall = [] { return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count(); };
+    std::int64_t before = wall();
+    lw::TaskId id = lw::go([ch] { ch.recv(); });
+    auto first = lwtest::wait_for_state(id, lw::TaskState::kWaiting);
+    std::int64_t seen = wall();
+    REQUIRE(first.has_value());
+    // Between the spawn and the snapshot that saw it parked (with a little slack for the
+    // conversion of a TSC stamp: the rate is measured over the run so far).
+    CHECK(first->wait_since_unix_ns >= before - 1'000'000);
+    CHECK(first->wait_since_unix_ns <= seen + 1'000'000);
+    std::this_thread::sleep_for(20ms);  // the stamp must not drift as time passes
+    for (int i = 0; i < 3; ++i) {
+      auto again = lwtest::find_task(id);
+      REQUIRE(again.has_value());
+      CHECK(again->wait_since_unix_ns == first->wait_since_unix_ns);
+    }
+    ch.send(1);
+  });
+}
+
 TEST_CASE("100k concurrent tasks") {
 #if defined(__SANITIZE_THREAD__)
   constexpr int kTasks = 4'000;  // TSan counts each fiber as a thread (limit 8128)
