@@ -1,6 +1,6 @@
 // chan.cpp: channels, select, and the proof that a task blocked on channels can never wake.
 //
-// A channel is a ChanCore guarded by one mutex: a ring buffer, FIFO queues of blocked receivers
+// A channel is a ChanCore guarded by one spin lock (runtime/spin_lock.hpp): a ring buffer, FIFO queues of blocked receivers
 // and senders (ChanWaiter records on the waiters' own stacks) and the list of live handles. A
 // waiter is handed its value directly by the party that wakes it (no second lock round), and a
 // select enqueues one waiter per case, all sharing the task's Parker: the first party to claim()
@@ -31,6 +31,7 @@
 #include "leakwatch/chan.hpp"
 #include "leakwatch/select.hpp"
 #include "runtime/scheduler.hpp"
+#include "runtime/spin_lock.hpp"
 #include "runtime/task_cancelled.hpp"
 #include "src/base/clock.hpp"
 #include "src/base/log.hpp"
@@ -74,7 +75,7 @@ struct WaitList {
 };
 
 struct ChanCore {
-  std::mutex mu;
+  rt::SpinLock mu;
   const ElemOps* ops = nullptr;
   std::size_t cap = 0;
   unsigned char* buf = nullptr;  // cap slots of ops->size bytes
@@ -86,8 +87,11 @@ struct ChanCore {
   ChanHandle* handles = nullptr;  // Guarded by mu.
   std::size_t nhandles = 0;       // Guarded by mu.
   bool poisoned = false;          // Guarded by mu: used by reference; never in a proof
-  std::atomic<std::uint64_t> version{0};  // bumped under mu at every change the proof reads
+  // Bumped under mu at every change the proof reads (bump(): a plain load and store, since only
+  // the lock holder writes it; the proof reads it under mu too).
+  std::atomic<std::uint64_t> version{0};
 
+  void bump() { version.store(version.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
   void* slot(std::size_t i) { return buf + ((head + i) % cap) * stride; }
   bool has_waiters() const { return recvq.head || sendq.head; }
 };
@@ -170,7 +174,7 @@ void prove_from(ChanCore* start) {
     ChanCore* c = chans[i].first;
     std::vector<Task*> found;
     {
-      std::lock_guard<std::mutex> g(c->mu);
+      std::lock_guard<rt::SpinLock> g(c->mu);
       if (c->poisoned) return;
       chans[i].second = c->version.load(std::memory_order_relaxed);
       for (ChanHandle* h = c->handles; h; h = HandleAccess::next(*h)) {
@@ -189,7 +193,7 @@ void prove_from(ChanCore* start) {
   }
   // Validate: every version unchanged means the whole set was in this state at one instant.
   for (auto& [c, v] : chans) {
-    std::lock_guard<std::mutex> g(c->mu);
+    std::lock_guard<rt::SpinLock> g(c->mu);
     if (c->version.load(std::memory_order_relaxed) != v) return;
   }
   for (auto& [t, seq] : tasks)
@@ -203,7 +207,7 @@ void check_byref(ChanCore* c, const ChanHandle* h, Task* self) {
   void* owner = HandleAccess::owner(*h);
   if (owner == nullptr || owner == self || c->poisoned) return;
   c->poisoned = true;
-  c->version.fetch_add(1, std::memory_order_relaxed);
+  c->bump();
   auto* o = static_cast<Task*>(owner);
   base::log_write("task %llu uses a lw::Chan handle that lives on task %llu's stack (captured by "
                   "reference?); share channels by value. Channel %p is left out of leak proofs",
@@ -237,13 +241,13 @@ void ChanHandle::attach(ChanCore* core) noexcept {
   core_ = core;
   if (!core) return;
   owner_ = rt::owner_of(this);
-  std::lock_guard<std::mutex> g(core->mu);
+  std::lock_guard<rt::SpinLock> g(core->mu);
   prev_ = nullptr;
   next_ = core->handles;
   if (next_) next_->prev_ = this;
   core->handles = this;
   ++core->nhandles;
-  core->version.fetch_add(1, std::memory_order_relaxed);
+  core->bump();
 }
 
 void ChanHandle::detach() noexcept {
@@ -252,11 +256,11 @@ void ChanHandle::detach() noexcept {
   core_ = nullptr;
   bool last, check = false;
   {
-    std::lock_guard<std::mutex> g(c->mu);
+    std::lock_guard<rt::SpinLock> g(c->mu);
     if (prev_) prev_->next_ = next_; else c->handles = next_;
     if (next_) next_->prev_ = prev_;
     last = --c->nhandles == 0;
-    c->version.fetch_add(1, std::memory_order_relaxed);
+    c->bump();
     if (!last && c->has_waiters() && !rt::stopping()) check = rt::precheck(c, nullptr);
   }
   prev_ = next_ = nullptr;
@@ -311,7 +315,7 @@ ChanHandle::~ChanHandle() { detach(); }
 
 std::size_t ChanHandle::size() const noexcept {
   if (!core_) return 0;
-  std::lock_guard<std::mutex> g(core_->mu);
+  std::lock_guard<rt::SpinLock> g(core_->mu);
   return core_->count;
 }
 std::size_t ChanHandle::capacity() const noexcept { return core_ ? core_->cap : 0; }
@@ -321,11 +325,11 @@ std::size_t ChanHandle::capacity() const noexcept { return core_ ? core_->cap : 
 // operation or the channel is closed. Returns whether the operation completed (false: closed).
 // Throws TaskCancelled when the runtime unwinds the task at shutdown.
 static bool park_on(ChanCore* c, WaitList* queue, Parker* p, Task* self, void* elem, rt::WaitReason reason,
-                    std::unique_lock<std::mutex>& g) {
+                    std::unique_lock<rt::SpinLock>& g) {
   rt::begin_wait(p);
   ChanWaiter me{p, elem};
   queue->push(&me);
-  c->version.fetch_add(1, std::memory_order_relaxed);
+  c->bump();
   void* cs[1] = {c};
   rt::publish_blocked(self, cs, 1);
   bool check = self && !rt::stopping() && rt::precheck(c, self);
@@ -334,9 +338,9 @@ static bool park_on(ChanCore* c, WaitList* queue, Parker* p, Task* self, void* e
   int fired = rt::wait(p, reason, c, -1);
   rt::clear_blocked(self);
   if (fired == rt::kFiredCancel) {
-    std::lock_guard<std::mutex> g2(c->mu);
+    std::lock_guard<rt::SpinLock> g2(c->mu);
     queue->remove(&me);
-    c->version.fetch_add(1, std::memory_order_relaxed);
+    c->bump();
     throw rt::TaskCancelled{};
   }
   return me.ok;
@@ -347,7 +351,7 @@ void ChanHandle::send_raw(void* elem) const {
   if (!c) rt::block_forever(rt::WaitReason::kChanSendNil);
   Parker* p = rt::current_parker();
   Task* self = p->task;
-  std::unique_lock<std::mutex> g(c->mu);
+  std::unique_lock<rt::SpinLock> g(c->mu);
   rt::check_byref(c, this, self);
   if (c->closed) throw ChanError("send on closed channel");
   if (ChanWaiter* w = c->recvq.pop_claimed()) {
@@ -355,7 +359,7 @@ void ChanHandle::send_raw(void* elem) const {
     w->ok = true;
     Parker* wp = w->parker;
     int idx = w->case_index;
-    c->version.fetch_add(1, std::memory_order_relaxed);
+    c->bump();
     g.unlock();
     rt::wake(wp, idx);
     return;
@@ -374,7 +378,7 @@ bool ChanHandle::recv_raw(void* out) const {
   if (!c) rt::block_forever(rt::WaitReason::kChanReceiveNil);
   Parker* p = rt::current_parker();
   Task* self = p->task;
-  std::unique_lock<std::mutex> g(c->mu);
+  std::unique_lock<rt::SpinLock> g(c->mu);
   rt::check_byref(c, this, self);
   if (c->count > 0) {
     void* s = c->slot(0);
@@ -388,7 +392,7 @@ bool ChanHandle::recv_raw(void* out) const {
       w->ok = true;
       Parker* wp = w->parker;
       int idx = w->case_index;
-      c->version.fetch_add(1, std::memory_order_relaxed);
+      c->bump();
       g.unlock();
       rt::wake(wp, idx);
     }
@@ -399,7 +403,7 @@ bool ChanHandle::recv_raw(void* out) const {
     w->ok = true;
     Parker* wp = w->parker;
     int idx = w->case_index;
-    c->version.fetch_add(1, std::memory_order_relaxed);
+    c->bump();
     g.unlock();
     rt::wake(wp, idx);
     return true;
@@ -413,11 +417,11 @@ void ChanHandle::close() const {
   if (!c) throw ChanError("close of nil channel");
   ChanWaiter* woken = nullptr;
   {
-    std::lock_guard<std::mutex> g(c->mu);
+    std::lock_guard<rt::SpinLock> g(c->mu);
     rt::check_byref(c, this, rt::current_task_ptr());
     if (c->closed) throw ChanError("close of closed channel");
     c->closed = true;
-    c->version.fetch_add(1, std::memory_order_relaxed);
+    c->bump();
     for (auto* q : {&c->recvq, &c->sendq})
       while (ChanWaiter* w = q->pop_claimed()) {
         w->ok = false;
@@ -525,7 +529,7 @@ std::size_t select_impl(SelectCase* cases, std::size_t n) {
         chosen = i;
       }
     }
-    if (chosen != n) c->version.fetch_add(1, std::memory_order_relaxed);
+    if (chosen != n) c->bump();
   }
   if (chosen != n) {
     unlock_all();
@@ -547,7 +551,7 @@ std::size_t select_impl(SelectCase* cases, std::size_t n) {
     ws[k].elem = cases[i].elem;
     ws[k].case_index = static_cast<int>(i);
     (cases[i].kind == SelectKind::kRecv ? c->recvq : c->sendq).push(&ws[k]);
-    c->version.fetch_add(1, std::memory_order_relaxed);
+    c->bump();
   }
   bool forever = timeout_idx == n;
   bool check = false;
@@ -566,7 +570,7 @@ std::size_t select_impl(SelectCase* cases, std::size_t n) {
     std::size_t i = order[k];
     ChanCore* c = HandleAccess::core(*cases[i].chan);
     (cases[i].kind == SelectKind::kRecv ? c->recvq : c->sendq).remove(&ws[k]);
-    c->version.fetch_add(1, std::memory_order_relaxed);
+    c->bump();
   }
   unlock_all();
   if (fired == rt::kFiredCancel) throw rt::TaskCancelled{};

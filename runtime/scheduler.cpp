@@ -2,11 +2,34 @@
 //
 // Design. Each worker thread owns a FIFO run queue plus a "run next" slot (a task readied by the
 // running task runs next on the same worker, as in Go, which keeps channel ping-pong on one core);
-// idle workers steal from the others, spin briefly, then sleep on a condition variable. Tasks
-// readied from outside a worker (the poller, plain threads) go to a global queue. A worker only
-// switches between its own stack and a task's stack (never task to task), so the code that runs
-// "after a task switched away" (requeue, recycle the stack) runs on the worker with the task's
-// context fully saved.
+// idle workers steal half a queue at a time, spin briefly, then sleep on a condition variable.
+// Tasks readied from outside a worker (the poller, plain threads, yield) go to a global queue.
+//
+// A task that parks or exits switches directly into the next task of its worker (run-next, then
+// the queue), so a hand-off costs one context switch, not two (task -> worker -> task). What must
+// happen after a task switched away (check its canary, release ctx_busy, publish it as parked,
+// requeue or recycle it) is recorded in Worker::prev and done by whichever context resumes next
+// on that thread (complete_switch()): the worker loop, the task switched into, or a new task's
+// entry. Rejected: always returning to the worker's own stack (the previous design): simpler,
+// but twice the switches, and the worker loop's queue checks on every hand-off.
+//
+// Run-next tasks are not counted in `queued` and wake no sleeper: the readying task usually parks
+// within nanoseconds and hands its worker over. An idle worker therefore goes to sleep during a
+// ping-pong instead of being woken (a futex) at every hand-off and stealing half of the pair.
+// Liveness when the readying task does not park: a sleeper that saw some run-next occupied sleeps
+// with a 1 ms timeout and then takes the task if that worker started no task in between. Rejected:
+// counting run-next in `queued` (the previous design): the idle worker never slept, rescanned at
+// every hand-off and bounced the pair between cores; stealing run-next at once (same problem).
+// Every 61st task start takes the global queue, then the local queue, before run-next (Go's
+// schedtick % 61), so a pair switching directly into each other cannot starve other tasks.
+//
+// Spawn backpressure: a task that spawns while its worker has more than kSpawnBacklog tasks
+// queued yields. Rejected: Go's unbounded queue: when the spawner outruns the workers, every new
+// task lands on a never-used, cold stack slot (page faults and cache misses on both cores; 200 MB
+// of stacks for the 1M-spawn benchmark against 6 MB now, and 3-4x slower).
+//
+// Locks on the switch path are spin locks (spin_lock.hpp: channel, run queues, registry): each
+// is held for a few instructions, and a std::mutex costs ~50 more instructions per use here.
 //
 // Parking is lock-free between waiter and waker: a waiter resets its Parker (claimed = false,
 // park_state = kParking) before enqueueing it anywhere; a waker must win claim() and then calls
@@ -24,12 +47,14 @@
 // point and unwinds (TaskCancelled), so destructors run and no memory is left behind.
 #include "runtime/scheduler.hpp"
 
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -43,6 +68,7 @@
 
 #include "runtime/dump_signal.hpp"
 #include "runtime/frame_walk.hpp"
+#include "runtime/spin_lock.hpp"
 #include "runtime/sync_internal.hpp"
 #include "runtime/task_cancelled.hpp"
 #include "src/base/check.hpp"
@@ -63,25 +89,38 @@ class Runtime {
   StackPool pool;
   std::vector<std::unique_ptr<Worker>> workers;
 
-  std::mutex gq_mu;
+  SpinLock gq_mu;
   Task* gq_head = nullptr;  // Guarded by gq_mu.
   Task* gq_tail = nullptr;  // Guarded by gq_mu.
   std::atomic<std::uint32_t> gq_len{0};  // written under gq_mu; a lock-free emptiness hint
-  std::atomic<std::int64_t> queued{0};  // tasks on any run queue
+  std::atomic<std::int64_t> queued{0};  // tasks on the FIFO queues and the global queue (not run-next)
 
   std::mutex sleep_mu;
   std::condition_variable sleep_cv;
   std::atomic<int> sleepers{0};
+  std::atomic<int> deep_sleepers{0};  // sleepers without a timeout (they saw no run-next occupied)
   std::atomic<bool> workers_stop{false};
 
-  std::mutex reg_mu;
-  std::condition_variable reg_cv;
+  // A spin lock: every spawn and exit takes it for a few instructions (a std::mutex costs ~50
+  // more instructions per use here). run() waits on reg_cv (condition_variable_any) only at
+  // main's exit and shutdown.
+  SpinLock reg_mu;
+  std::condition_variable_any reg_cv;
   Task* reg_head = nullptr;   // Guarded by reg_mu.
   std::size_t live = 0;       // Guarded by reg_mu.
   bool main_done = false;     // Guarded by reg_mu.
   bool main_failed = false;   // Guarded by reg_mu.
   std::atomic<std::uint64_t> next_id{1};
   std::atomic<bool> stopping{false};
+
+  // Park stamps (set in run(), then immutable). When base's clock is the system clock and the
+  // kernel's clocksource is the TSC, a park stores the raw TSC (negated, so it cannot be mistaken
+  // for a wall time) instead of calling clock_gettime (17 ns against 44 ns on the project's VM,
+  // at every park); registry_snapshot() converts it to wall time once and stores the result, so
+  // every later snapshot sees the same value. tsc0/mono0 anchor the TSC rate.
+  bool tsc_stamps = false;
+  std::uint64_t tsc0 = 0;
+  std::int64_t mono0 = 0;
 
   // Timers: deadline -> entry living on the waiter's stack. Guarded by timer_mu.
   struct TimerEntry {
@@ -106,18 +145,31 @@ struct Worker {
   int index = 0;
   std::thread thread;
   FiberContext ctx;
-  std::mutex mu;
+  SpinLock mu;
   Task* head = nullptr;     // Guarded by mu.
   Task* tail = nullptr;     // Guarded by mu.
-  Task* runnext = nullptr;  // Guarded by mu.
-  // Lock-free hints for thieves, written under mu: how many tasks the FIFO queue holds and
-  // whether run-next is occupied. A thief skips a worker whose hints say there is nothing for it
-  // instead of taking its lock (an idle worker would otherwise bounce the busy worker's lock line
-  // at every ping-pong hand-off). Stale reads only delay a steal; `queued` stays exact.
+  // The run-next slot, lock-free: filled only by the worker's own thread (exchange), emptied by
+  // it or by an idle worker taking a stale task (exchange with null).
+  std::atomic<Task*> runnext{nullptr};
+  // Lock-free hint for thieves, written under mu: how many tasks the FIFO queue holds. A thief
+  // skips a worker whose hint says there is nothing for it instead of taking its lock (an idle
+  // worker would otherwise bounce the busy worker's lock line at every hand-off). Stale reads
+  // only delay a steal; `queued` stays exact.
   std::atomic<std::uint32_t> fifo_len{0};
-  std::atomic<bool> has_runnext{false};
-  std::uint64_t rng = 0;    // Owned by the worker thread.
-  std::uint32_t ticks = 0;  // Owned by the worker thread: find_work() calls, for fairness.
+  // Tasks started on this worker so far. Written only by the worker thread; read by idle
+  // workers to tell whether a task sitting in run-next is stuck behind a long-running task.
+  std::atomic<std::uint64_t> ticks{0};
+  // Owned by the worker thread:
+  Task* prev = nullptr;         // the task that just switched away; its after-switch work is due
+  Worker* watch = nullptr;      // idle: a worker whose run-next was occupied before a timed sleep
+  std::uint64_t watch_tick = 0; //   and its `ticks` then
+  std::uint64_t rng = 0;
+  // Stack slots cached by this worker: spawns on it take one, tasks finishing on it give theirs
+  // back, and whole batches move to and from the pool, so a spawn or exit takes no shared lock.
+  static constexpr std::uint32_t kSlotCache = 64;
+  static constexpr std::uint32_t kSlotBatch = 32;
+  std::uint32_t nslots = 0;
+  std::uint32_t slots[kSlotCache];
 };
 
 namespace {
@@ -157,7 +209,7 @@ void notify_sleeper(Runtime* rt) noexcept {
 void push_global(Runtime* rt, Task* t) noexcept {
   t->state.store(static_cast<std::uint8_t>(TaskState::kRunnable), std::memory_order_relaxed);
   {
-    std::lock_guard<std::mutex> g(rt->gq_mu);
+    std::lock_guard<SpinLock> g(rt->gq_mu);
     t->run_next = nullptr;
     if (rt->gq_tail) rt->gq_tail->run_next = t; else rt->gq_head = t;
     rt->gq_tail = t;
@@ -168,23 +220,32 @@ void push_global(Runtime* rt, Task* t) noexcept {
 }
 
 // push_local() puts `t` in the calling worker's run-next slot; the previous occupant goes to the
-// tail of the worker's queue.
+// tail of the worker's queue. Only the worker's own thread calls it.
+//
+// A task in run-next is not counted in `queued` and does not wake a sleeping worker: it was
+// readied by the running task, which usually parks soon and hands the worker over to it (a
+// ping-pong pair then stays on one worker and never pays a futex). The exceptions: a worker
+// sleeping without a timeout (deep_sleepers) is told, so that it switches to timed sleeps and can
+// take the task if this worker never switches again (idle(): the run-next watch). The exchange
+// into `runnext` and the load of deep_sleepers are a Dekker pair with idle().
 void push_local(Worker* w, Task* t) noexcept {
   t->state.store(static_cast<std::uint8_t>(TaskState::kRunnable), std::memory_order_relaxed);
-  {
-    std::lock_guard<std::mutex> g(w->mu);
-    Task* old = w->runnext;
-    w->runnext = t;
-    w->has_runnext.store(true, std::memory_order_relaxed);
-    if (old) {
+  Task* old = w->runnext.exchange(t, std::memory_order_seq_cst);
+  Runtime* rt = w->rt;
+  if (old) {
+    {
+      std::lock_guard<SpinLock> g(w->mu);
       old->run_next = nullptr;
       if (w->tail) w->tail->run_next = old; else w->head = old;
       w->tail = old;
       w->fifo_len.store(w->fifo_len.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
+    rt->queued.fetch_add(1, std::memory_order_seq_cst);
+    notify_sleeper(rt);
+  } else if (rt->deep_sleepers.load(std::memory_order_seq_cst) > 0) {
+    { std::lock_guard<std::mutex> g(rt->sleep_mu); }
+    rt->sleep_cv.notify_all();
   }
-  w->rt->queued.fetch_add(1, std::memory_order_seq_cst);
-  notify_sleeper(w->rt);
 }
 
 void push(Runtime* rt, Task* t) noexcept {
@@ -192,78 +253,126 @@ void push(Runtime* rt, Task* t) noexcept {
   if (w != nullptr && w->rt == rt) push_local(w, t); else push_global(rt, t);
 }
 
-// pop_from() takes a task from `w`: its run-next slot first when `own`, else its queue head; a
-// thief takes run-next only when `steal_runnext` (the slot is left to its worker for a while: the
-// task in it was just readied by the running task, which usually parks soon, so stealing it would
-// only bounce a ping-pong pair between cores, as Go's runqsteal avoids too). `fifo_first` makes
-// the owner take its queue head before run-next.
-Task* pop_from(Worker* w, bool own, bool steal_runnext = false, bool fifo_first = false) noexcept {
-  if (!own && w->fifo_len.load(std::memory_order_relaxed) == 0 &&
-      !(steal_runnext && w->has_runnext.load(std::memory_order_relaxed)))
-    return nullptr;
-  std::lock_guard<std::mutex> g(w->mu);
+// pop_fifo() takes the head of w's queue (any thread); counted in `queued`.
+Task* pop_fifo(Worker* w) noexcept {
+  if (w->fifo_len.load(std::memory_order_relaxed) == 0) return nullptr;
   Task* t = nullptr;
-  if (own && w->runnext && !fifo_first) {
-    t = w->runnext;
-    w->runnext = nullptr;
-    w->has_runnext.store(false, std::memory_order_relaxed);
-  } else if (w->head) {
-    t = w->head;
-    w->head = t->run_next;
-    if (!w->head) w->tail = nullptr;
-    w->fifo_len.store(w->fifo_len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-  } else if ((own || steal_runnext) && w->runnext) {
-    t = w->runnext;
-    w->runnext = nullptr;
-    w->has_runnext.store(false, std::memory_order_relaxed);
+  {
+    std::lock_guard<SpinLock> g(w->mu);
+    if (w->head) {
+      t = w->head;
+      w->head = t->run_next;
+      if (!w->head) w->tail = nullptr;
+      w->fifo_len.store(w->fifo_len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    }
   }
+  if (t) w->rt->queued.fetch_sub(1, std::memory_order_seq_cst);
   return t;
 }
 
-// pop_global() takes the global queue's head, if any.
-Task* pop_global(Runtime* rt) noexcept {
+// take_own() takes the calling worker's next task: run-next first, then the queue head; `fair`
+// takes the queue head first, so a pair handing the worker back and forth through run-next
+// cannot starve the queue. Only the owner thread calls it.
+Task* take_own(Worker* w, bool fair) noexcept {
+  Task* t = fair ? pop_fifo(w) : nullptr;
+  if (!t && w->runnext.load(std::memory_order_relaxed) != nullptr)
+    t = w->runnext.exchange(nullptr, std::memory_order_acquire);
+  if (!t) t = pop_fifo(w);
+  return t;
+}
+
+// steal_from() takes half of another worker's queue (at most 32; never its run-next: see
+// idle()): it returns the first task and moves the rest to the thief's own queue, so a worker
+// that keeps producing tasks (a spawn loop) is visited once per batch, not once per task.
+Task* steal_from(Worker* w, Worker* v) noexcept {
+  std::uint32_t len = v->fifo_len.load(std::memory_order_relaxed);
+  if (len == 0) return nullptr;
+  Task* first = nullptr;
+  Task* last = nullptr;
+  std::uint32_t k = 0;
+  {
+    std::lock_guard<SpinLock> g(v->mu);
+    std::uint32_t want = std::min<std::uint32_t>(32, (v->fifo_len.load(std::memory_order_relaxed) + 1) / 2);
+    first = v->head;
+    for (Task* t = first; t && k < want; t = t->run_next) {
+      last = t;
+      ++k;
+    }
+    if (k > 0) {
+      v->head = last->run_next;
+      if (!v->head) v->tail = nullptr;
+      last->run_next = nullptr;
+      v->fifo_len.store(v->fifo_len.load(std::memory_order_relaxed) - k, std::memory_order_relaxed);
+    }
+  }
+  if (k == 0) return nullptr;
+  if (k > 1) {
+    std::lock_guard<SpinLock> g(w->mu);
+    if (w->tail) w->tail->run_next = first->run_next; else w->head = first->run_next;
+    w->tail = last;
+    w->fifo_len.store(w->fifo_len.load(std::memory_order_relaxed) + (k - 1), std::memory_order_relaxed);
+  }
+  first->run_next = nullptr;
+  w->rt->queued.fetch_sub(1, std::memory_order_seq_cst);
+  return first;
+}
+
+// steal_runnext() takes another worker's run-next task (idle(): it has been waiting there while
+// its worker ran one task for a whole timed sleep).
+Task* steal_runnext(Worker* v) noexcept { return v->runnext.exchange(nullptr, std::memory_order_acquire); }
+
+Task* take_global(Runtime* rt) noexcept {
   if (rt->gq_len.load(std::memory_order_relaxed) == 0) return nullptr;
-  std::lock_guard<std::mutex> g(rt->gq_mu);
-  Task* t = rt->gq_head;
-  if (t) {
-    rt->gq_head = t->run_next;
-    if (!rt->gq_head) rt->gq_tail = nullptr;
-    rt->gq_len.store(rt->gq_len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-  }
-  return t;
-}
-
-// kFairnessTicks: every so many picks a worker looks at the global queue and its own queue head
-// before run-next, so a pair of tasks that keep readying each other (a ping-pong, which always
-// lands in run-next) cannot starve the rest (Go does the same every 61 schedule ticks).
-constexpr std::uint32_t kFairnessTicks = 61;
-
-Task* find_work(Worker* w, bool steal_runnext = false) noexcept {
-  Runtime* rt = w->rt;
   Task* t = nullptr;
-  bool fair = ++w->ticks % kFairnessTicks == 0;
-  if (fair) t = pop_global(rt);
-  if (!t) t = pop_from(w, true, false, fair);
-  if (!t) t = pop_global(rt);
-  if (!t) {
-    std::size_t n = rt->workers.size();
-    w->rng = w->rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    std::size_t start = static_cast<std::size_t>(w->rng >> 33) % n;
-    for (std::size_t i = 0; i < n && !t; ++i) {
-      Worker* v = rt->workers[(start + i) % n].get();
-      if (v != w) t = pop_from(v, false, steal_runnext);
+  {
+    std::lock_guard<SpinLock> g(rt->gq_mu);
+    if (rt->gq_head) {
+      t = rt->gq_head;
+      rt->gq_head = t->run_next;
+      if (!rt->gq_head) rt->gq_tail = nullptr;
+      rt->gq_len.store(rt->gq_len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     }
   }
   if (t) rt->queued.fetch_sub(1, std::memory_order_seq_cst);
   return t;
 }
 
-// idle() returns a task stolen after spinning, or null after sleeping (or when told to stop).
+// A spawn that finds more than this many tasks on its worker's queue yields (detail::spawn).
+constexpr std::uint32_t kSpawnBacklog = 32;
+
+// fair_turn() is true once every 61 task starts on `w` (Go's schedtick % 61): that start takes
+// the global queue first, then the local queue before run-next, so neither a busy local queue nor
+// a pair switching directly into each other starves the rest.
+bool fair_turn(const Worker* w) noexcept { return (w->ticks.load(std::memory_order_relaxed) + 1) % 61 == 0; }
+
+Task* find_work(Worker* w) noexcept {
+  Runtime* rt = w->rt;
+  bool fair = fair_turn(w);
+  Task* t = fair ? take_global(rt) : nullptr;
+  if (!t) t = take_own(w, fair);
+  if (!t) t = take_global(rt);
+  if (!t) {
+    std::size_t n = rt->workers.size();
+    w->rng = w->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    std::size_t start = static_cast<std::size_t>(w->rng >> 33) % n;
+    for (std::size_t i = 0; i < n && !t; ++i) {
+      Worker* v = rt->workers[(start + i) % n].get();
+      if (v != w) t = steal_from(w, v);
+    }
+  }
+  return t;
+}
+
+// idle() returns a task found after spinning, or null after sleeping (or when told to stop).
+//
+// Run-next tasks are left to their worker (stealing one would only bounce a ping-pong pair
+// between cores, as Go's runqsteal avoids too), but not forever: a sleeper that saw a worker's
+// run-next occupied sleeps with a timeout instead of indefinitely, and takes the task if that
+// worker has not started another task in the meantime (its task runs without parking).
 Task* idle(Worker* w) noexcept {
   Runtime* rt = w->rt;
   // Spin briefly first: a task readied within microseconds is picked up without a futex round
-  // trip. Bounded, so an idle runtime does not burn CPU. `queued` also counts run-next slots,
-  // which find_work() leaves alone: after the spin, take one of those before sleeping.
+  // trip. Bounded, so an idle runtime does not burn CPU.
   std::int64_t seen = rt->queued.load(std::memory_order_relaxed);
   for (int i = 0; i < 2000; ++i) {
     std::int64_t q = rt->queued.load(std::memory_order_relaxed);
@@ -271,18 +380,60 @@ Task* idle(Worker* w) noexcept {
     seen = q;
     cpu_relax();
   }
-  if (Task* t = find_work(w, true)) return t;
+  if (Task* t = find_work(w)) return t;
+  if (Worker* v = w->watch) {
+    w->watch = nullptr;
+    if (v->ticks.load(std::memory_order_relaxed) == w->watch_tick && v->runnext.load(std::memory_order_relaxed))
+      if (Task* t = steal_runnext(v)) return t;
+  }
   std::unique_lock<std::mutex> lk(rt->sleep_mu);
   rt->sleepers.fetch_add(1, std::memory_order_seq_cst);
-  if (rt->queued.load(std::memory_order_seq_cst) == 0 && !rt->workers_stop.load()) rt->sleep_cv.wait(lk);
+  rt->deep_sleepers.fetch_add(1, std::memory_order_seq_cst);
+  bool deep = true;
+  for (auto& vp : rt->workers) {
+    Worker* v = vp.get();
+    if (v != w && v->runnext.load(std::memory_order_seq_cst) != nullptr) {
+      w->watch = v;
+      w->watch_tick = v->ticks.load(std::memory_order_relaxed);
+      deep = false;
+      rt->deep_sleepers.fetch_sub(1, std::memory_order_seq_cst);
+      break;
+    }
+  }
+  if (rt->queued.load(std::memory_order_seq_cst) == 0 && !rt->workers_stop.load()) {
+    if (deep) rt->sleep_cv.wait(lk); else rt->sleep_cv.wait_for(lk, std::chrono::milliseconds(1));
+  }
+  if (deep) rt->deep_sleepers.fetch_sub(1, std::memory_order_seq_cst);
   rt->sleepers.fetch_sub(1, std::memory_order_seq_cst);
   return nullptr;
 }
 
-void finish_task(Runtime* rt, Task* t) noexcept {
+// acquire_slot() / release_slot(): a stack slot through the calling worker's cache (`w` may be
+// null: a plain thread goes to the pool directly).
+StackSlot acquire_slot(Runtime* rt, Worker* w) noexcept {
+  if (w == nullptr) return rt->pool.acquire();
+  if (w->nslots == 0) {
+    w->nslots = static_cast<std::uint32_t>(rt->pool.acquire_batch(w->slots, Worker::kSlotBatch));
+    if (w->nslots == 0) return {};
+  }
+  return rt->pool.slot_at(w->slots[--w->nslots]);
+}
+
+void release_slot(Runtime* rt, Worker* w, const StackSlot& s) noexcept {
+  if (w == nullptr) return rt->pool.release(s);
+  if (w->nslots == Worker::kSlotCache) {
+    // Give back the older half; the most recently used (warmest) slots stay here.
+    rt->pool.release_batch(w->slots, Worker::kSlotBatch);
+    std::memmove(w->slots, w->slots + Worker::kSlotBatch, (Worker::kSlotCache - Worker::kSlotBatch) * sizeof w->slots[0]);
+    w->nslots -= Worker::kSlotBatch;
+  }
+  w->slots[w->nslots++] = s.index;
+}
+
+void finish_task(Runtime* rt, Worker* w, Task* t) noexcept {
   bool last = false;
   {
-    std::lock_guard<std::mutex> g(rt->reg_mu);
+    std::lock_guard<SpinLock> g(rt->reg_mu);
     if (t->reg_prev) t->reg_prev->reg_next = t->reg_next; else rt->reg_head = t->reg_next;
     if (t->reg_next) t->reg_next->reg_prev = t->reg_prev;
     --rt->live;
@@ -294,19 +445,30 @@ void finish_task(Runtime* rt, Task* t) noexcept {
   fiber_release(&t->fiber);
   StackSlot slot = t->slot;
   t->~Task();
-  rt->pool.release(slot);
+  release_slot(rt, w, slot);
 }
 
-void run_task(Worker* w, Task* t) noexcept {
+// begin_run() makes `t` the task running on `w` (called on w's thread just before switching
+// into it, from the worker's stack or from the task switching away).
+void begin_run(Worker* w, Task* t) noexcept {
   while (t->ctx_busy.exchange(true, std::memory_order_acquire)) cpu_relax();
   t->state.store(static_cast<std::uint8_t>(TaskState::kRunning), std::memory_order_relaxed);
-  t->switches.fetch_add(1, std::memory_order_relaxed);
+  // Only the worker starting the task writes `switches` (a plain store, no locked add).
+  t->switches.store(t->switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   t->fiber_owner = w;
+  w->ticks.store(w->ticks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   tls_task = t;
   base::set_current_task_id(t->id);
-  fiber_switch(&w->ctx, &t->fiber);
-  tls_task = nullptr;
-  base::set_current_task_id(0);
+}
+
+// complete_switch() does what must happen after a task switched away (its context is saved
+// now): check its stack canary, release ctx_busy, then requeue, publish as parked, or recycle it.
+// It runs in whichever context resumed on the worker's thread: the worker's own loop, or the
+// task the leaving one switched into directly.
+void complete_switch(Worker* w) noexcept {
+  Task* t = w->prev;
+  if (t == nullptr) return;
+  w->prev = nullptr;
   if (!StackPool::canary_intact(t->slot)) {
     base::log_write("stack overflow in task %llu (stack of %zu bytes): aborting",
                     static_cast<unsigned long long>(t->id), w->rt->opt.stack_size);
@@ -328,9 +490,39 @@ void run_task(Worker* w, Task* t) noexcept {
       break;
     }
     case AfterSwitch::kExit:
-      finish_task(w->rt, t);
+      finish_task(w->rt, w, t);
       break;
   }
+}
+
+// switch_away() leaves the calling task `t` (t->after says why). A parking or exiting task
+// switches directly into the next task of its worker (run-next, then the queue) when there is one,
+// which halves the switches of a hand-off; otherwise, and for a yield or a fair turn, it switches
+// to the worker's loop. Returns when `t` is resumed, possibly on another worker.
+[[gnu::always_inline]] inline void switch_away(Task* t) noexcept {
+  Worker* w = t->fiber_owner;
+  AfterSwitch after = t->after;
+  Task* next = nullptr;
+  if (after != AfterSwitch::kYield && !fair_turn(w)) next = take_own(w, false);
+  w->prev = t;
+  FiberContext* to;
+  if (next != nullptr) {
+    begin_run(w, next);
+    to = &next->fiber;
+  } else {
+    tls_task = nullptr;
+    base::set_current_task_id(0);
+    to = &w->ctx;
+  }
+  if (after == AfterSwitch::kExit) fiber_exit(&t->fiber, to);
+  fiber_switch(&t->fiber, to);
+  complete_switch(t->fiber_owner);
+}
+
+void run_task(Worker* w, Task* t) noexcept {
+  begin_run(w, t);
+  fiber_switch(&w->ctx, &t->fiber);
+  complete_switch(w);
 }
 
 void worker_main(Worker* w) {
@@ -350,8 +542,57 @@ void worker_main(Worker* w) {
     if (rt->workers_stop.load()) break;
     if (Task* stolen = idle(w)) run_task(w, stolen);
   }
+  rt->pool.release_batch(w->slots, w->nslots);
+  w->nslots = 0;
   tls_worker = nullptr;
 }
+
+std::int64_t clock_ns(clockid_t id) noexcept {
+  timespec ts;
+  clock_gettime(id, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * base::kNanosPerSecond + ts.tv_nsec;
+}
+
+// use_tsc_stamps() is true when parks may stamp with the TSC: base's wall clock reads the system
+// clock (a clock injected for tests before run() falls outside the bracket of two raw reads, and
+// then stamps keep following it exactly) and the kernel keeps time with the TSC itself (so it is
+// invariant and synchronized across cores).
+bool use_tsc_stamps() noexcept {
+  std::int64_t a = clock_ns(CLOCK_REALTIME);
+  std::int64_t v = base::wall_now_ns();
+  std::int64_t b = clock_ns(CLOCK_REALTIME);
+  if (v < a || v > b) return false;
+  char src[32] = {};
+  int fd = ::open("/sys/devices/system/clocksource/clocksource0/current_clocksource", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = ::read(fd, src, sizeof src - 1);
+  ::close(fd);
+  return n >= 3 && std::strncmp(src, "tsc", 3) == 0 && (n == 3 || src[3] == '\n');
+}
+
+// StampConversion turns raw TSC park stamps into wall time: now's wall time minus the TSC ticks
+// elapsed since the stamp, at the rate measured since run() started (CLOCK_MONOTONIC over TSC).
+struct StampConversion {
+  bool ready = false;
+  std::uint64_t tsc_now = 0;
+  std::int64_t wall_now = 0;
+  double ns_per_tick = 0;
+
+  static StampConversion now(const Runtime* rt) noexcept {
+    StampConversion c;
+    c.ready = true;
+    c.wall_now = clock_ns(CLOCK_REALTIME);
+    std::int64_t mono = clock_ns(CLOCK_MONOTONIC);
+    c.tsc_now = __rdtsc();
+    std::uint64_t ticks = c.tsc_now - rt->tsc0;
+    c.ns_per_tick = ticks > 0 ? static_cast<double>(mono - rt->mono0) / static_cast<double>(ticks) : 0;
+    return c;
+  }
+  std::int64_t wall_of(std::uint64_t tsc) const noexcept {
+    std::uint64_t ago = tsc_now > tsc ? tsc_now - tsc : 0;
+    return wall_now - static_cast<std::int64_t>(static_cast<double>(ago) * ns_per_tick);
+  }
+};
 
 void kick_poller(Runtime* rt) noexcept {
   std::uint64_t one = 1;
@@ -411,6 +652,7 @@ std::shared_ptr<const Labels> merge_labels(const std::shared_ptr<const Labels>& 
 
 [[noreturn]] void task_entry(void* arg) {
   Task* t = static_cast<Task*>(arg);
+  complete_switch(t->fiber_owner);
   char what[256] = {};
   bool cancelled = false;
   bool ok = run_guarded(t->body->invoke, t->closure, what, sizeof what, &cancelled);
@@ -419,13 +661,14 @@ std::shared_ptr<const Labels> merge_labels(const std::shared_ptr<const Labels>& 
     base::log_write("task %llu ended with an uncaught exception: %s",
                     static_cast<unsigned long long>(t->id), what);
     if (t->id == 1) {
-      std::lock_guard<std::mutex> g(t->rt->reg_mu);
+      std::lock_guard<SpinLock> g(t->rt->reg_mu);
       t->rt->main_failed = true;
     }
   }
   release_held_mutexes(t);
   t->after = AfterSwitch::kExit;
-  fiber_exit(&t->fiber, &t->fiber_owner->ctx);
+  switch_away(t);
+  std::abort();  // a finished task is never resumed
 }
 
 }  // namespace
@@ -507,13 +750,14 @@ int wait(Parker* p, WaitReason reason, const void* object, std::int64_t deadline
     }
     t->wait_reason.store(reason, std::memory_order_relaxed);
     t->wait_object.store(reinterpret_cast<std::uint64_t>(object), std::memory_order_relaxed);
-    t->wait_since.store(base::wall_now_ns(), std::memory_order_relaxed);
+    t->wait_since.store(rt->tsc_stamps ? -static_cast<std::int64_t>(__rdtsc()) : base::wall_now_ns(),
+                        std::memory_order_relaxed);
     if (t->park_state.load(std::memory_order_acquire) == ParkState::kWokenEarly) {
       t->park_state.store(ParkState::kRunning, std::memory_order_relaxed);
     } else {
       t->state.store(static_cast<std::uint8_t>(TaskState::kWaiting), std::memory_order_relaxed);
       t->after = AfterSwitch::kPark;
-      fiber_switch(&t->fiber, &t->fiber_owner->ctx);
+      switch_away(t);
     }
     t->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
     t->wait_object.store(0, std::memory_order_relaxed);
@@ -612,7 +856,8 @@ struct RawTask {
 
 // copy_task() appends `t`'s record to `raw` and its creation and current stacks to `pcs`.
 // Called with reg_mu held.
-void copy_task(Task* t, Task* self, std::vector<RawTask>* raw, std::vector<std::uintptr_t>* pcs) {
+void copy_task(Runtime* rt, Task* t, Task* self, StampConversion* conv, std::vector<RawTask>* raw,
+               std::vector<std::uintptr_t>* pcs) {
   RawTask& r = raw->emplace_back();
   r.id = t->id;
   r.parent = t->parent_id;
@@ -654,7 +899,15 @@ void copy_task(Task* t, Task* self, std::vector<RawTask>* raw, std::vector<std::
     }
     if (r.state == TaskState::kWaiting) {
       r.reason = t->wait_reason.load(std::memory_order_relaxed);
-      r.wait_since = t->wait_since.load(std::memory_order_relaxed);
+      std::int64_t since = t->wait_since.load(std::memory_order_relaxed);
+      if (since < 0) {
+        // A raw TSC stamp: convert it once and store it (the task cannot run while we hold
+        // ctx_busy), so every later snapshot reports the same wall time.
+        if (!conv->ready) *conv = StampConversion::now(rt);
+        std::int64_t wall = conv->wall_of(static_cast<std::uint64_t>(-since));
+        if (t->wait_since.compare_exchange_strong(since, wall, std::memory_order_relaxed)) since = wall;
+      }
+      r.wait_since = since;
       r.wait_object = t->wait_object.load(std::memory_order_relaxed);
     }
     t->ctx_busy.store(false, std::memory_order_release);
@@ -710,7 +963,8 @@ std::vector<TaskInfo> registry_snapshot(std::int64_t* longest_hold_ns) {
   auto marker = std::make_unique<Task>();
   std::vector<RawTask> raw;
   std::vector<std::uintptr_t> pcs;
-  std::unique_lock<std::mutex> lk(rt->reg_mu);
+  StampConversion conv;  // taken afresh for each batch: the read may last a while
+  std::unique_lock<SpinLock> lk(rt->reg_mu);
   const std::size_t expected = rt->live + kBatch;
   lk.unlock();
   raw.reserve(expected);  // sized once up front: growing means copying, and unmapping the old buffer
@@ -732,16 +986,17 @@ std::vector<TaskInfo> registry_snapshot(std::int64_t* longest_hold_ns) {
       unlink_marker(rt, marker.get());
       if (t == nullptr) break;
     }
+    conv.ready = false;
     for (int n = 0; t != nullptr && n < kBatch; t = t->reg_next) {
       if (t->id == 0) continue;  // another reader's marker
-      copy_task(t, self, &raw, &pcs);
+      copy_task(rt, t, self, &conv, &raw, &pcs);
       ++n;
     }
     if (t == nullptr) break;
     link_marker_before(rt, marker.get(), t);
     longest = std::max<std::int64_t>(longest, base::now_ns() - held_since);
     lk.unlock();
-    // std::mutex is not fair and a woken waiter needs a core: step aside long enough for a
+    // The lock is not fair and a waiter may be between its yields: step aside long enough for a
     // waiting spawn or exit to get in (rejected: yield(), which returns at once when our core has
     // nothing else to run, so the waiter could starve for the whole read).
     std::this_thread::sleep_for(std::chrono::microseconds(20));
@@ -786,7 +1041,7 @@ StackStats stack_stats() noexcept {
   if (rt == nullptr) return s;
   s.inuse = rt->pool.in_use_bytes();
   s.sys = rt->pool.reserved_bytes();
-  std::lock_guard<std::mutex> g(rt->reg_mu);
+  std::lock_guard<SpinLock> g(rt->reg_mu);
   s.tasks = rt->live;
   return s;
 }
@@ -827,7 +1082,7 @@ void yield() {
   }
   if (t->cancel.load(std::memory_order_acquire)) throw rt::TaskCancelled{};
   t->after = rt::AfterSwitch::kYield;
-  rt::fiber_switch(&t->fiber, &t->fiber_owner->ctx);
+  rt::switch_away(t);
 }
 
 void sleep_for(std::chrono::nanoseconds d) {
@@ -851,7 +1106,9 @@ namespace detail {
 TaskId spawn(const Labels* labels, const TaskBody& body, void* src) {
   Runtime* r = rt::g_rt.load(std::memory_order_acquire);
   if (r == nullptr) throw std::logic_error("lw::go called while no lw::run is active");
-  rt::StackSlot slot = r->pool.acquire();
+  rt::Worker* w = rt::tls_worker;
+  if (w != nullptr && w->rt != r) w = nullptr;
+  rt::StackSlot slot = rt::acquire_slot(r, w);
   if (slot.lo == nullptr) throw std::bad_alloc();
   Task* t = ::new (rt::task_at_slot(slot)) Task;
   t->slot = slot;
@@ -861,7 +1118,7 @@ TaskId spawn(const Labels* labels, const TaskBody& body, void* src) {
   auto stack_hi = (closure_at - 64) & ~std::uintptr_t{15};
   if (stack_hi < reinterpret_cast<std::uintptr_t>(slot.lo) + 16 * 1024) {
     t->~Task();
-    r->pool.release(slot);
+    rt::release_slot(r, w, slot);
     throw std::length_error("lw::go: closure too large for the task stack");
   }
   t->closure = reinterpret_cast<void*>(closure_at);
@@ -870,7 +1127,10 @@ TaskId spawn(const Labels* labels, const TaskBody& body, void* src) {
     body.move_to(t->closure, src);
   } catch (...) {
     t->~Task();
-    r->pool.release(slot);
+    // Re-read the worker: a throwing move constructor may have parked and moved us elsewhere.
+    asm volatile("" ::: "memory");
+    w = rt::tls_worker;
+    rt::release_slot(r, w != nullptr && w->rt == r ? w : nullptr, slot);
     throw;
   }
   Task* parent = rt::current_task_ptr();
@@ -889,7 +1149,7 @@ TaskId spawn(const Labels* labels, const TaskBody& body, void* src) {
   t->parker.task = t;
   rt::fiber_make(&t->fiber, slot.lo, stack_hi - reinterpret_cast<std::uintptr_t>(slot.lo), rt::task_entry, t);
   {
-    std::lock_guard<std::mutex> g(r->reg_mu);
+    std::lock_guard<rt::SpinLock> g(r->reg_mu);
     t->id = r->next_id.fetch_add(1, std::memory_order_relaxed);
     t->reg_next = r->reg_head;
     if (r->reg_head) r->reg_head->reg_prev = t;
@@ -898,6 +1158,18 @@ TaskId spawn(const Labels* labels, const TaskBody& body, void* src) {
   }
   TaskId id{t->id};
   rt::push(r, t);
+  // Backpressure: a task that spawns faster than the workers finish tasks lets its worker's queue
+  // drain before going on (it yields; shutdown cancellation is not checked here, a spawn is no
+  // blocking point). Otherwise the queue grows without bound, every new task lands on a cold,
+  // never-touched stack slot (page faults, cache misses on both sides), and memory grows.
+  if (parent != nullptr) {
+    asm volatile("" ::: "memory");
+    rt::Worker* cw = rt::tls_worker;
+    if (cw != nullptr && cw->fifo_len.load(std::memory_order_relaxed) > rt::kSpawnBacklog) {
+      parent->after = rt::AfterSwitch::kYield;
+      rt::switch_away(parent);
+    }
+  }
   return id;
 }
 
@@ -913,6 +1185,9 @@ int run(std::function<void()> main, RuntimeOptions options) {
   });
   if (options.workers <= 0) options.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto r = std::make_unique<Runtime>(options);
+  r->tsc_stamps = rt::use_tsc_stamps();
+  r->mono0 = rt::clock_ns(CLOCK_MONOTONIC);
+  r->tsc0 = __rdtsc();
   r->epfd = epoll_create1(EPOLL_CLOEXEC);
   r->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   LW_CHECK(r->epfd >= 0 && r->evfd >= 0, "cannot create the runtime's epoll/eventfd");
@@ -933,13 +1208,13 @@ int run(std::function<void()> main, RuntimeOptions options) {
 
   detail::spawn(nullptr, detail::kTaskBody<std::function<void()>>, &main);
   {
-    std::unique_lock<std::mutex> lk(r->reg_mu);
+    std::unique_lock<rt::SpinLock> lk(r->reg_mu);
     r->reg_cv.wait(lk, [&] { return r->main_done; });
   }
   // Unwind what is left: wake every task at its blocking point with a cancellation.
   r->stopping.store(true, std::memory_order_release);
   for (;;) {
-    std::unique_lock<std::mutex> lk(r->reg_mu);
+    std::unique_lock<rt::SpinLock> lk(r->reg_mu);
     if (r->live == 0) break;
     for (Task* t = r->reg_head; t; t = t->reg_next) {
       t->cancel.store(true, std::memory_order_seq_cst);
@@ -962,7 +1237,7 @@ int run(std::function<void()> main, RuntimeOptions options) {
   close(r->evfd);
   bool failed;
   {
-    std::lock_guard<std::mutex> g(r->reg_mu);
+    std::lock_guard<rt::SpinLock> g(r->reg_mu);
     failed = r->main_failed;
   }
   return failed ? 1 : 0;

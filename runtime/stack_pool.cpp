@@ -44,28 +44,41 @@ bool StackPool::grow() noexcept {
 
 StackSlot StackPool::acquire() noexcept {
   std::uint32_t index;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    if (!free_.empty()) {
-      index = free_.back();
-      free_.pop_back();
-    } else {
-      if (next_fresh_ >= arena_count_.load(std::memory_order_relaxed) * kSlotsPerArena && !grow())
-        return {};
-      index = next_fresh_++;
-      // Reserve room so release() never allocates.
-      if (free_.capacity() < next_fresh_) free_.reserve(next_fresh_ * 2);
-    }
-  }
-  in_use_.fetch_add(1, std::memory_order_relaxed);
-  char* slot = arenas_[index / kSlotsPerArena] + (index % kSlotsPerArena) * slot_size_;
-  return {slot + page_, slot + slot_size_, index};
+  if (acquire_batch(&index, 1) == 0) return {};
+  return slot_at(index);
 }
 
-void StackPool::release(const StackSlot& s) noexcept {
-  in_use_.fetch_sub(1, std::memory_order_relaxed);
+void StackPool::release(const StackSlot& s) noexcept { release_batch(&s.index, 1); }
+
+std::size_t StackPool::acquire_batch(std::uint32_t* out, std::size_t n) noexcept {
+  std::size_t k = 0;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    while (k < n && !free_.empty()) {
+      out[k++] = free_.back();
+      free_.pop_back();
+    }
+    while (k < n) {
+      if (next_fresh_ >= arena_count_.load(std::memory_order_relaxed) * kSlotsPerArena && !grow()) break;
+      out[k++] = next_fresh_++;
+    }
+    // Reserve room so release_batch() never allocates.
+    if (free_.capacity() < next_fresh_) free_.reserve(next_fresh_ * 2);
+  }
+  in_use_.fetch_add(k, std::memory_order_relaxed);
+  return k;
+}
+
+void StackPool::release_batch(const std::uint32_t* idx, std::size_t n) noexcept {
+  in_use_.fetch_sub(n, std::memory_order_relaxed);
   std::lock_guard<std::mutex> g(mu_);
-  free_.push_back(s.index);
+  // Reverse order: the first of the batch is handed out again first.
+  for (std::size_t i = n; i > 0; --i) free_.push_back(idx[i - 1]);
+}
+
+StackSlot StackPool::slot_at(std::uint32_t index) const noexcept {
+  char* slot = arenas_[index / kSlotsPerArena] + (index % kSlotsPerArena) * slot_size_;
+  return {slot + page_, slot + slot_size_, index};
 }
 
 bool StackPool::slot_of(const void* addr, StackSlot* out) const noexcept {
@@ -84,13 +97,10 @@ bool StackPool::slot_of(const void* addr, StackSlot* out) const noexcept {
 }
 
 bool StackPool::canary_intact(const StackSlot& s) noexcept {
-  std::uint64_t acc = 0;
-  for (std::size_t i = 0; i < kCanaryBytes; i += 8) {
-    std::uint64_t v;
-    std::memcpy(&v, s.lo + i, 8);
-    acc |= v;
-  }
-  return acc == 0;
+  static_assert(kCanaryBytes == 64);
+  std::uint64_t v[8];
+  std::memcpy(v, s.lo, sizeof v);
+  return ((v[0] | v[1]) | (v[2] | v[3]) | (v[4] | v[5]) | (v[6] | v[7])) == 0;
 }
 
 std::uint64_t StackPool::in_use_bytes() const noexcept {

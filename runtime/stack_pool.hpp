@@ -1,5 +1,5 @@
 // stack_pool.hpp: task stacks, reserved in large arenas and reused. Thread-safe (a mutex around
-// the free list; lookups are lock-free). acquire() never calls mmap except when an arena is full
+// the free list, taken once per slot or once per batch of slots; lookups are lock-free). acquire() never calls mmap except when an arena is full
 // (one mmap per kSlotsPerArena stacks); pages are committed by the kernel only when touched, so a
 // parked task costs about one page of RSS whatever its reserved size.
 //
@@ -40,6 +40,13 @@ class StackPool {
   StackSlot acquire() noexcept;
   // release() returns a slot for reuse. Its touched pages stay committed (reuse is free).
   void release(const StackSlot& s) noexcept;
+  // acquire_batch() hands out up to `n` slot indices under one lock, most recently released
+  // first (warm pages); returns how many (0: the OS refused memory). release_batch() takes them
+  // back. For per-worker caches (scheduler.cpp), so a spawn does not take the pool's lock.
+  std::size_t acquire_batch(std::uint32_t* out, std::size_t n) noexcept;
+  void release_batch(const std::uint32_t* idx, std::size_t n) noexcept;
+  // slot_at() is the slot with this index (one that was handed out).
+  StackSlot slot_at(std::uint32_t index) const noexcept;
   // slot_of() finds the slot holding `addr`; false when addr is in no slot. Lock-free.
   bool slot_of(const void* addr, StackSlot* out) const noexcept;
   // canary_intact() is false once something wrote into the lowest kCanaryBytes of the stack.
@@ -60,7 +67,7 @@ class StackPool {
   std::mutex mu_;
   std::vector<std::uint32_t> free_;      // Guarded by mu_.
   std::uint32_t next_fresh_ = 0;         // Guarded by mu_: first never-used slot index
-  std::atomic<std::uint64_t> in_use_{0};
+  std::atomic<std::uint64_t> in_use_{0};  // slots handed out (tasks and worker caches)
 };
 
 }  // namespace lw::rt

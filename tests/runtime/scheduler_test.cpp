@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "leakwatch/blocking.hpp"
 #include "leakwatch/chan.hpp"
@@ -176,6 +177,82 @@ TEST_CASE("MemStats count task stacks while a runtime runs") {
     gate.close();
   }, {.workers = 2});
   CHECK(lw::read_mem_stats().num_tasks == 0);
+}
+
+TEST_CASE("a parked task's wait stamp is the wall time of its park, the same in every snapshot") {
+  lw::run([] {
+    lw::Chan<int> ch(0);
+    auto wall = [] { return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count(); };
+    std::int64_t before = wall();
+    lw::TaskId id = lw::go([ch] { ch.recv(); });
+    auto first = lwtest::wait_for_state(id, lw::TaskState::kWaiting);
+    std::int64_t seen = wall();
+    REQUIRE(first.has_value());
+    // Between the spawn and the snapshot that saw it parked (with a little slack for the
+    // conversion of a TSC stamp: the rate is measured over the run so far).
+    CHECK(first->wait_since_unix_ns >= before - 1'000'000);
+    CHECK(first->wait_since_unix_ns <= seen + 1'000'000);
+    std::this_thread::sleep_for(20ms);  // the stamp must not drift as time passes
+    for (int i = 0; i < 3; ++i) {
+      auto again = lwtest::find_task(id);
+      REQUIRE(again.has_value());
+      CHECK(again->wait_since_unix_ns == first->wait_since_unix_ns);
+    }
+    ch.send(1);
+  });
+}
+
+__attribute__((noinline)) void echo_for_capture_test(lw::Chan<int> in, lw::Chan<int> out) {
+  while (auto v = in.recv()) out.send(*v);
+  asm volatile("");
+}
+
+TEST_CASE("snapshots taken while tasks switch constantly report whole stacks") {
+  // The capture walks a parked or runnable task's saved context while holding its ctx_busy (try
+  // only: a task being switched in is reported running). Under constant switching on both
+  // workers, echo tasks must still be captured (a capture that always lost the race would report
+  // them running and capture none) with stacks reaching the echo function; the sanitizer builds
+  // run the same concurrent captures.
+  lw::run([] {
+    lw::Chan<int> a(0), b(0), c(0), d(0);
+    std::set<std::uint64_t> echo_ids;
+    echo_ids.insert(static_cast<std::uint64_t>(lw::go([a, b] { echo_for_capture_test(a, b); })));
+    echo_ids.insert(static_cast<std::uint64_t>(lw::go([c, d] { echo_for_capture_test(c, d); })));
+    // A second pair, driven from its own task, so switches happen on both workers.
+    lw::Chan<int> done(1);
+    lw::go([c, d, done] {
+      for (int i = 0; i < 20000; ++i) {
+        c.send(i);
+        d.recv();
+      }
+      done.send(1);
+    });
+    std::set<std::vector<std::uintptr_t>> stacks;
+    int captured = 0;
+    for (int i = 0; i < 20000; ++i) {
+      a.send(i);
+      b.recv();
+      if (i % 50 == 0) {
+        for (const auto& t : lw::tasks()) {
+          if (!echo_ids.count(static_cast<std::uint64_t>(t.id))) continue;
+          if (t.state != lw::TaskState::kWaiting && t.state != lw::TaskState::kRunnable) continue;
+          if (t.switch_count == 0) continue;  // never ran: shown by its entry function
+          CHECK(!t.stack.empty());
+          stacks.insert(t.stack);
+          ++captured;
+        }
+      }
+    }
+    done.recv();
+    a.close();
+    c.close();
+    CHECK(captured > 0);
+    for (const auto& st : stacks) {
+      std::string frames = lwtest::symbolize(st);
+      CHECK_MESSAGE(frames.find("echo_for_capture_test") != std::string::npos, frames);
+    }
+  });
 }
 
 TEST_CASE("100k concurrent tasks") {
