@@ -93,7 +93,10 @@ inline constexpr TaskBody kTaskBody = {
 // go() starts `fn` as a new task and returns its id. The closure is stored on the task's stack,
 // so channel handles it holds belong to the new task (docs/runtime.md, "handle ownership").
 // Callable from a task or from a plain thread while run() is active. Always inlined, so the
-// creation stack recorded for the task starts in the function that calls go().
+// creation stack recorded for the task starts in the function that calls go(). Called from a
+// task whose worker already has more than 32 tasks queued, go() yields first (backpressure, so a
+// spawn loop cannot queue without bound): the caller may resume on another worker thread, so do
+// not hold a std::mutex or a thread-local's address across it.
 template <class F>
 [[gnu::always_inline]] inline TaskId go(F&& fn) {
   using Fn = std::decay_t<F>;
