@@ -320,6 +320,8 @@ TEST_CASE("registry reads in batches list every long-lived task once while other
         gate.recv();
       });
     started.wait();
+    // done() comes just before recv(): let the last one reach its park.
+    REQUIRE(lwtest::wait_for_state(parked[kParked - 1], lw::TaskState::kWaiting).has_value());
     // Churn: tasks start and end all through the reads.
     std::atomic<bool> stop{false};
     lw::WaitGroup churners;
