@@ -98,6 +98,10 @@ class Runtime {
   std::mutex sleep_mu;
   std::condition_variable sleep_cv;
   std::atomic<int> sleepers{0};
+  // push_global() calls under way. A plain thread waking a task (a close() from a feeder thread)
+  // may still be signalling sleepers after that task ran and main returned: run() waits for none
+  // before freeing the runtime.
+  std::atomic<int> pushers{0};
   std::atomic<int> deep_sleepers{0};  // sleepers without a timeout (they saw no run-next occupied)
   std::atomic<bool> workers_stop{false};
 
@@ -207,6 +211,7 @@ void notify_sleeper(Runtime* rt) noexcept {
 }
 
 void push_global(Runtime* rt, Task* t) noexcept {
+  rt->pushers.fetch_add(1, std::memory_order_acquire);
   t->state.store(static_cast<std::uint8_t>(TaskState::kRunnable), std::memory_order_relaxed);
   {
     std::lock_guard<SpinLock> g(rt->gq_mu);
@@ -217,6 +222,7 @@ void push_global(Runtime* rt, Task* t) noexcept {
   }
   rt->queued.fetch_add(1, std::memory_order_seq_cst);
   notify_sleeper(rt);
+  rt->pushers.fetch_sub(1, std::memory_order_release);
 }
 
 // push_local() puts `t` in the calling worker's run-next slot; the previous occupant goes to the
@@ -1233,6 +1239,7 @@ int run(std::function<void()> main, RuntimeOptions options) {
   rt::kick_poller(r.get());
   r->poller.join();
   rt::g_rt.store(nullptr, std::memory_order_release);
+  while (r->pushers.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   close(r->epfd);
   close(r->evfd);
   bool failed;
