@@ -1002,10 +1002,12 @@ std::vector<TaskInfo> registry_snapshot(std::int64_t* longest_hold_ns) {
     link_marker_before(rt, marker.get(), t);
     longest = std::max<std::int64_t>(longest, base::now_ns() - held_since);
     lk.unlock();
-    // The lock is not fair and a waiter may be between its yields: step aside long enough for a
-    // waiting spawn or exit to get in (rejected: yield(), which returns at once when our core has
-    // nothing else to run, so the waiter could starve for the whole read).
-    std::this_thread::sleep_for(std::chrono::microseconds(20));
+    // The lock is not fair: step aside for a few microseconds, long enough for a spawn or exit
+    // spinning on it (or between two of its yields) to get in. Rejected: yield() alone, which
+    // returns at once when our core has nothing else to run, so a waiter could starve for the
+    // whole read; sleep_for(), which sleeps 60 us or more and made a 100k-task dump 30% slower.
+    const base::Nanos resume_at = base::now_ns() + 5'000;
+    while (base::now_ns() < resume_at) cpu_relax();
     lk.lock();
     held_since = base::now_ns();
     t = marker->reg_next;
