@@ -171,11 +171,15 @@ TEST_CASE("retention keeps the newest N per target, or drops by age") {
   CHECK(st->heap_sites(left[0].id)->size() == 2);
   // Sites and tasks go with their snapshot.
   auto& db = st->database();
-  auto orphans = lw::store::Statement::prepare(
-      db, "SELECT COUNT(*) FROM tasks WHERE snapshot_id NOT IN (SELECT id FROM snapshots)");
-  REQUIRE(orphans.ok());
-  REQUIRE(*orphans->step());
-  CHECK(orphans->int64(0) == 0);
+  auto count = [&](const char* sql) {
+    auto q = lw::store::Statement::prepare(db, sql);
+    REQUIRE(q.ok());
+    REQUIRE(*q->step());
+    return q->int64(0);
+  };
+  CHECK(count("SELECT COUNT(*) FROM task_sets WHERE snapshot_id NOT IN (SELECT id FROM snapshots)") == 0);
+  CHECK(count("SELECT COUNT(*) FROM heap_sites WHERE snapshot_id NOT IN (SELECT id FROM snapshots)") == 0);
+  CHECK(count("SELECT COUNT(*) FROM task_sets") == count("SELECT COUNT(*) FROM snapshots"));
   // By age: "now" is 5 minutes after the first snapshot; keep 2m30s.
   auto m = st->prune(*lw::store::parse_retention("150s"), kT0 + 5 * kMinute);
   REQUIRE(m.ok());
