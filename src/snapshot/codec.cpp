@@ -65,7 +65,38 @@ std::string encode(const Snapshot& s) {
     r->set_tid(t.tid);
     r->set_name(t.name);
     r->set_runtime_worker(t.runtime_worker);
+    r->set_internal(t.internal);
+    r->set_state(static_cast<pb::ThreadState>(t.state));
+    r->set_wait_reason(t.wait_reason);
+    r->set_wait_since_unix_ns(t.wait_since_unix_ns);
+    r->set_wait_object(t.wait_object);
+    r->set_wait_detail(t.wait_detail);
+    r->set_timed_wait(t.timed_wait);
+    r->set_creator_tid(t.creator_tid);
+    r->set_creator_task(t.creator_task);
+    r->set_start_time_unix_ns(t.start_time_unix_ns);
+    r->set_exit_time_unix_ns(t.exit_time_unix_ns);
+    r->set_join(static_cast<pb::JoinState>(t.join));
+    r->set_cpu_ns(t.cpu_ns);
+    r->set_stack_id(t.stack_id);
+    r->set_stack_error(t.stack_error);
+    r->set_create_stack_id(t.create_stack_id);
+    for (const auto& [k, v] : t.labels) {
+      pb::Label* l = r->add_labels();
+      l->set_key(k);
+      l->set_value(v);
+    }
+    r->set_leaked(t.leaked);
+    r->set_leak_reason(t.leak_reason);
   }
+  for (const ThreadCreateSite& c : s.thread_creates) {
+    pb::ThreadCreateSite* r = m.add_thread_creates();
+    r->set_stack_id(c.stack_id);
+    r->set_count(c.count);
+  }
+  m.set_threads_created(s.threads_created);
+  m.set_leaked_threads(s.leaked_threads);
+  m.set_threads_tracked(s.threads_tracked);
   for (const Stack& st : s.stacks) {
     pb::Stack* r = m.add_stacks();
     r->set_id(st.id);
@@ -143,7 +174,41 @@ Result<Snapshot> decode(std::string_view bytes) {
     t.leak_reason = r.leak_reason();
     s.tasks.push_back(std::move(t));
   }
-  for (const pb::ThreadRecord& r : m.threads()) s.threads.push_back({r.tid(), r.name(), r.runtime_worker()});
+  s.threads.reserve(static_cast<std::size_t>(m.threads_size()));
+  for (const pb::ThreadRecord& r : m.threads()) {
+    ThreadRecord t;
+    t.tid = r.tid();
+    t.name = r.name();
+    t.runtime_worker = r.runtime_worker();
+    t.internal = r.internal();
+    if (r.state() < pb::THREAD_STATE_RUNNING || r.state() > pb::THREAD_STATE_EXITED)
+      return make_error("snapshot has a thread with an unknown state " + std::to_string(r.state()));
+    t.state = static_cast<ThreadState>(r.state());
+    t.wait_reason = r.wait_reason();
+    t.wait_since_unix_ns = r.wait_since_unix_ns();
+    t.wait_object = r.wait_object();
+    t.wait_detail = r.wait_detail();
+    t.timed_wait = r.timed_wait();
+    t.creator_tid = r.creator_tid();
+    t.creator_task = r.creator_task();
+    t.start_time_unix_ns = r.start_time_unix_ns();
+    t.exit_time_unix_ns = r.exit_time_unix_ns();
+    if (r.join() < pb::JOIN_STATE_JOINABLE || r.join() > pb::JOIN_STATE_UNKNOWN)
+      return make_error("snapshot has a thread with an unknown join state " + std::to_string(r.join()));
+    t.join = static_cast<JoinState>(r.join());
+    t.cpu_ns = r.cpu_ns();
+    t.stack_id = r.stack_id();
+    t.stack_error = r.stack_error();
+    t.create_stack_id = r.create_stack_id();
+    for (const pb::Label& l : r.labels()) t.labels.emplace_back(l.key(), l.value());
+    t.leaked = r.leaked();
+    t.leak_reason = r.leak_reason();
+    s.threads.push_back(std::move(t));
+  }
+  for (const pb::ThreadCreateSite& r : m.thread_creates()) s.thread_creates.push_back({r.stack_id(), r.count()});
+  s.threads_created = m.threads_created();
+  s.leaked_threads = m.leaked_threads();
+  s.threads_tracked = m.threads_tracked();
   s.stacks.reserve(static_cast<std::size_t>(m.stacks_size()));
   for (const pb::Stack& r : m.stacks())
     s.stacks.push_back({r.id(), std::vector<std::uint64_t>(r.pcs().begin(), r.pcs().end())});

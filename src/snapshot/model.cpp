@@ -8,19 +8,34 @@ namespace {
 constexpr std::array<std::string_view, 5> kStateNames = {"runnable", "running", "waiting",
                                                          "syscall", "dead"};
 
-}  // namespace
+constexpr std::array<std::string_view, 5> kThreadStateNames = {"running", "waiting", "syscall",
+                                                               "stopped", "exited"};
+constexpr std::array<std::string_view, 4> kJoinStateNames = {"joinable", "detached", "joined",
+                                                             "unknown"};
 
-std::string_view to_string(TaskState s) { return kStateNames[static_cast<std::size_t>(s)]; }
-
-bool task_state_from_string(std::string_view s, TaskState* out) {
-  for (std::size_t i = 0; i < kStateNames.size(); ++i) {
-    if (kStateNames[i] == s) {
-      *out = static_cast<TaskState>(i);
+template <typename Enum, std::size_t N>
+bool from_names(const std::array<std::string_view, N>& names, std::string_view s, Enum* out) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == s) {
+      *out = static_cast<Enum>(i);
       return true;
     }
   }
   return false;
 }
+
+}  // namespace
+
+std::string_view to_string(ThreadState s) { return kThreadStateNames[static_cast<std::size_t>(s)]; }
+bool thread_state_from_string(std::string_view s, ThreadState* out) {
+  return from_names(kThreadStateNames, s, out);
+}
+std::string_view to_string(JoinState s) { return kJoinStateNames[static_cast<std::size_t>(s)]; }
+bool join_state_from_string(std::string_view s, JoinState* out) { return from_names(kJoinStateNames, s, out); }
+
+std::string_view to_string(TaskState s) { return kStateNames[static_cast<std::size_t>(s)]; }
+
+bool task_state_from_string(std::string_view s, TaskState* out) { return from_names(kStateNames, s, out); }
 
 const Stack* find_stack(const Snapshot& s, StackId id) {
   for (const Stack& st : s.stacks)

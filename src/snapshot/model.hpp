@@ -86,10 +86,70 @@ struct TaskRecord {
   std::string leak_reason;          // why the proof holds, when leaked
 };
 
+// ThreadState is an OS thread's state at capture time (docs/threads.md has the table).
+enum class ThreadState : std::uint8_t {
+  kRunning,  // on a CPU or ready to run (/proc state R)
+  kWaiting,  // inside an interposed pthread wait: wait_reason, wait_object and wait_since are exact
+  kSyscall,  // blocked in a system call (/proc state S or D): `syscall` names it
+  kStopped,  // stopped or traced (/proc state T or t)
+  kExited,   // gone, but kept: exited while joinable and not yet joined (its stack is not freed)
+};
+std::string_view to_string(ThreadState s);
+bool thread_state_from_string(std::string_view s, ThreadState* out);
+
+// JoinState is what the program did with a thread it created.
+enum class JoinState : std::uint8_t {
+  kJoinable,  // nobody has joined or detached it yet
+  kDetached,  // pthread_detach, or created detached
+  kJoined,    // pthread_join (or a successful try/timed join) returned for it
+  kUnknown,   // not created through pthread_create while the tracker was loaded (main, pre-existing)
+};
+std::string_view to_string(JoinState s);
+bool join_state_from_string(std::string_view s, JoinState* out);
+
+// ThreadRecord is one OS thread as the thread registry and /proc saw it at capture time.
 struct ThreadRecord {
   std::int64_t tid = 0;
-  std::string name;
-  bool runtime_worker = false;
+  std::string name;                  // as the kernel has it now (renames included)
+  bool runtime_worker = false;       // a worker of leakwatch's task runtime
+  bool internal = false;             // one of leakwatch's own threads (server, dump): left out of user views
+  ThreadState state = ThreadState::kRunning;
+  std::string wait_reason;           // kWaiting: "mutex lock", "condition wait", "rwlock read", "rwlock write",
+                                     // "thread join", "semaphore wait", "barrier wait"; kSyscall: the
+                                     // syscall's name ("read", "epoll_wait", "futex"); else empty
+  std::int64_t wait_since_unix_ns = 0;  // kWaiting: exact start of the wait; 0 when not known
+  std::uint64_t wait_object = 0;     // kWaiting: address of the mutex/condition/...; kSyscall: the fd + 1, or 0
+  std::string wait_detail;           // what the object is: "socket:[1234] 127.0.0.1:40000->127.0.0.1:80",
+                                     // "pipe:[99]", a path; for mutexes "held by thread 17401"; else empty
+  bool timed_wait = false;           // the wait has a timeout (never proven leaked)
+  std::int64_t creator_tid = 0;      // the thread that called pthread_create; 0: unknown
+  std::uint64_t creator_task = 0;    // the task that called it, when created from a task; else 0
+  std::int64_t start_time_unix_ns = 0;  // 0: unknown (existed before the tracker)
+  std::int64_t exit_time_unix_ns = 0;   // kExited only
+  JoinState join = JoinState::kUnknown;
+  std::uint64_t cpu_ns = 0;          // user + system CPU time so far (/proc utime + stime)
+  StackId stack_id = 0;              // current stack, innermost first; 0 when unavailable
+  std::string stack_error;           // why there is no stack ("thread blocks signal 61", "no answer in 50 ms")
+  StackId create_stack_id = 0;       // the pthread_create call that made it; 0: unknown
+  Labels labels;
+  bool leaked = false;               // proven never to wake (docs/threads.md: deadlock, orphaned mutex, join)
+  std::string leak_reason;
+};
+
+// thread_record() is a ThreadRecord with only its identity set (tests and /proc-only captures).
+inline ThreadRecord thread_record(std::int64_t tid, std::string name, bool runtime_worker = false) {
+  ThreadRecord t;
+  t.tid = tid;
+  t.name = std::move(name);
+  t.runtime_worker = runtime_worker;
+  return t;
+}
+
+// ThreadCreateSite counts every thread ever created at one creation stack (Go's threadcreate
+// profile), exited ones included.
+struct ThreadCreateSite {
+  StackId stack_id = 0;
+  std::int64_t count = 0;
 };
 
 // MemStats mirrors Go's runtime.MemStats where the meaning is the same. Bytes unless named.
@@ -135,6 +195,10 @@ struct Snapshot {
   std::vector<Location> locations;
   std::vector<Mapping> mappings;
   std::uint64_t leaked_tasks = 0;       // tasks proven leaked since start (monotonic)
+  std::vector<ThreadCreateSite> thread_creates;
+  std::uint64_t threads_created = 0;    // threads created through pthread_create since start (monotonic)
+  std::uint64_t leaked_threads = 0;     // threads proven leaked at capture time
+  bool threads_tracked = false;         // the thread registry was present (false: only tid/name from /proc)
 };
 
 // find_stack() / find_location() look up by id / address; nullptr when absent. Linear: build an

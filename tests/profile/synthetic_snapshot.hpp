@@ -118,7 +118,8 @@ inline snapshot::Snapshot synthetic_snapshot(std::int64_t rate = 1) {
   task(7, TaskState::kRunning, "", 0, 8, 6, {}, false);
   task(8, TaskState::kDead, "", 0, 8, 6, {}, false);
 
-  s.threads = {{4242, "svc", false}, {4243, "lw-worker-0", true}, {4244, "lw-worker-1", true}};
+  s.threads = {thread_record(4242, "svc"), thread_record(4243, "lw-worker-0", true),
+               thread_record(4244, "lw-worker-1", true)};
 
   s.mem.alloc = s.mem.heap_alloc = 3328;
   s.mem.total_alloc = 3812;

@@ -40,7 +40,7 @@ inline snapshot::Snapshot sample_snapshot() {
   c.leaked = false;
   c.wait_reason = "sleep";
   s.tasks = {a, b, c};
-  s.threads = {{100, "svc", false}, {101, "lw-http", false}};
+  s.threads = {thread_record(100, "svc"), thread_record(101, "lw-http")};
   s.leaked_tasks = 7;
   return s;
 }

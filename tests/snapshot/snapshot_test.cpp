@@ -27,7 +27,7 @@ Snapshot sample() {
   t.leaked = true;
   t.leak_reason = "no other handle";
   s.tasks.push_back(t);
-  s.threads.push_back({1001, "worker-0", true});
+  s.threads.push_back(thread_record(1001, "worker-0", true));
   s.stacks.push_back({7, {0x401000, 0x402000}});
   s.stacks.push_back({8, {0x403000}});
   s.locations.push_back({0x401000, "app::handle()", "/src/app.cpp", 12, 0x400000});
