@@ -7,6 +7,7 @@
 # archives as well brings their third-party dependencies along.
 set(LEAKWATCH_IN_PROCESS_MODULES
     leakwatch_base leakwatch_unwind leakwatch_snapshot_model leakwatch_runtime leakwatch_heap
+    leakwatch_threads
     leakwatch_snapshot leakwatch_capture leakwatch_profile leakwatch_server)
 
 foreach(lib leakwatch leakwatch_preload)

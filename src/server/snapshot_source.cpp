@@ -12,6 +12,7 @@
 #include "src/snapshot/capture.hpp"
 #include "src/snapshot/capture_heap.hpp"
 #include "src/snapshot/capture_tasks.hpp"
+#include "src/snapshot/capture_threads.hpp"
 #include "src/snapshot/stack_interner.hpp"
 
 namespace lw::server {
@@ -32,10 +33,12 @@ snapshot::Snapshot capture_this_process(CaptureDepth depth) {
   snapshot::StackInterner stacks(&s);
   snapshot::capture_heap(&s, &stacks);
   snapshot::capture_tasks(&s, &stacks);
+  snapshot::ThreadCaptureOptions threads;
+  threads.stacks = false;
+  threads.describe_descriptors = false;
+  snapshot::capture_threads(&s, &stacks, threads);
   if (depth == CaptureDepth::kProcess) {
     s.process = snapshot::read_process_info();
-    s.threads = snapshot::read_threads();
-    s.mem.num_threads = s.threads.size();
     s.mem.rss = read_proc_stats().resident_bytes;
     rusage ru{};
     if (getrusage(RUSAGE_SELF, &ru) == 0) s.mem.max_rss = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;

@@ -4,7 +4,6 @@
 // that parts are consistent each in itself, not with one another (stated in capture.hpp).
 #include "src/snapshot/capture.hpp"
 
-#include <dirent.h>
 #include <elf.h>
 #include <link.h>
 #include <sys/resource.h>
@@ -21,6 +20,7 @@
 #include "src/base/clock.hpp"
 #include "src/snapshot/capture_heap.hpp"
 #include "src/snapshot/capture_tasks.hpp"
+#include "src/snapshot/capture_threads.hpp"
 #include "src/snapshot/stack_interner.hpp"
 #include "src/unwind/stack_trace.hpp"
 #include "src/unwind/symbolizer.hpp"
@@ -147,24 +147,6 @@ ProcessInfo read_process_info() {
   return p;
 }
 
-std::vector<ThreadRecord> read_threads() {
-  std::vector<ThreadRecord> out;
-  DIR* dir = opendir("/proc/self/task");
-  if (dir == nullptr) return out;
-  while (dirent* e = readdir(dir)) {
-    if (e->d_name[0] == '.') continue;
-    ThreadRecord t;
-    t.tid = std::atoll(e->d_name);
-    std::string comm = read_file(("/proc/self/task/" + std::string(e->d_name) + "/comm").c_str());
-    if (!comm.empty() && comm.back() == '\n') comm.pop_back();
-    t.name = comm;
-    t.runtime_worker = comm.rfind("lw-worker", 0) == 0;
-    out.push_back(std::move(t));
-  }
-  closedir(dir);
-  return out;
-}
-
 std::vector<Mapping> read_mappings() {
   std::vector<Mapping> out;
   const std::vector<LoadedObject> objects = loaded_objects();
@@ -220,9 +202,8 @@ Snapshot capture_snapshot(const CaptureOptions& options) {
   StackInterner stacks(&s);
   if (options.heap) capture_heap(&s, &stacks);
   if (options.tasks) capture_tasks(&s, &stacks);
+  if (options.threads) capture_threads(&s, &stacks);
   s.process = read_process_info();
-  s.threads = read_threads();
-  s.mem.num_threads = s.threads.size();
   fill_resident_sizes(&s.mem);
   s.mappings = read_mappings();
   if (options.symbolize) symbolize_stacks(&s);

@@ -10,6 +10,7 @@ namespace lw::snapshot {
 struct CaptureOptions {
   bool tasks = true;
   bool heap = true;
+  bool threads = true;    // every OS thread, with its stack (a signal per thread)
   bool symbolize = true;  // fill `locations` for every address in `stacks`
 };
 
@@ -21,9 +22,8 @@ Snapshot capture_snapshot(const CaptureOptions& options = {});
 // symbolize_stacks() adds a Location for every distinct address in s->stacks that has none yet.
 void symbolize_stacks(Snapshot* s);
 
-// read_process_info(), read_threads(), read_mappings() read /proc/self.
+// read_process_info() and read_mappings() read /proc/self.
 ProcessInfo read_process_info();
-std::vector<ThreadRecord> read_threads();
 std::vector<Mapping> read_mappings();
 
 }  // namespace lw::snapshot

@@ -18,6 +18,21 @@ std::uint32_t capture_stack(StackTrace* out, int skip) noexcept {
   return depth;
 }
 
+std::uint32_t capture_context_stack(StackTrace* out, void* ucontext) noexcept {
+  out->depth = 0;
+  unw_cursor_t cursor;
+  if (unw_init_local2(&cursor, static_cast<unw_context_t*>(ucontext), UNW_INIT_SIGNAL_FRAME) != 0) return 0;
+  std::uint32_t depth = 0;
+  do {
+    unw_word_t ip = 0;
+    if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
+    out->pc[depth] = depth == 0 ? ip + 1 : ip;
+    ++depth;
+  } while (depth < kMaxFrames && unw_step(&cursor) > 0);
+  out->depth = depth;
+  return depth;
+}
+
 void warm_up() noexcept {
   StackTrace t;
   capture_stack(&t);

@@ -37,12 +37,13 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
     {"snapshot_model", {"base"}},
     {"runtime", {"base", "unwind"}},
     {"heap", {"base", "unwind"}},
+    {"threads", {"base", "unwind"}},
     {"snapshot", {"base", "snapshot_model"}},
     {"profile", {"base", "snapshot_model"}},
-    {"capture", {"base", "unwind", "snapshot_model", "runtime", "heap", "profile"}},
+    {"capture", {"base", "unwind", "snapshot_model", "runtime", "heap", "threads", "profile"}},
     {"store", {"base", "snapshot_model", "snapshot"}},
     {"diff", {"base", "snapshot_model", "snapshot", "profile"}},
-    {"server", {"base", "unwind", "snapshot_model", "runtime", "heap", "snapshot", "capture", "profile"}},
+    {"server", {"base", "unwind", "snapshot_model", "runtime", "heap", "threads", "snapshot", "capture", "profile"}},
     {"tools", {"base", "snapshot_model", "snapshot", "profile", "store", "diff"}},
 };
 

@@ -1,0 +1,19 @@
+// Start-up: resolve glibc's functions, install the stack signal and give the main thread its slot
+// while the process is still single-threaded (in a preloaded or linked program this constructor
+// runs before main). The module's objects are linked whole into libleakwatch.so, so this runs
+// though nothing references it.
+#include "src/threads/current_slot.hpp"
+#include "src/threads/libc_threads.hpp"
+#include "src/threads/stack_signal.hpp"
+
+namespace lw::os_threads {
+namespace {
+
+__attribute__((constructor)) void start_thread_registry() {
+  libc_threads();
+  current_slot();
+  install_stack_signal();
+}
+
+}  // namespace
+}  // namespace lw::os_threads
