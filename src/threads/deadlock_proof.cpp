@@ -53,7 +53,7 @@ std::string what(const WaitNode& n) {
 // edge_of() is the tid `n` waits for, or 0 when its wait proves nothing.
 int edge_of(const WaitNode& n) {
   if (n.wait.timed) return 0;
-  if (n.wait.kind == WaitKind::kThreadJoin) return static_cast<int>(n.wait.object);
+  if (n.wait.kind == WaitKind::kThreadJoin) return n.joined_tid;
   if (n.wait.kind == WaitKind::kMutexLock || n.wait.kind == WaitKind::kRwlockRead ||
       n.wait.kind == WaitKind::kRwlockWrite) {
     if (!n.owner.provable || n.owner.tid == 0) return 0;

@@ -34,7 +34,8 @@ struct WaitNode {
   int tid = 0;
   std::string name;
   WaitView wait;
-  LockOwner owner;  // filled for lock waits
+  LockOwner owner;     // filled for lock waits
+  int joined_tid = 0;  // filled for join waits: the thread being joined (0: unknown)
 };
 
 // Proof is one proven thread and why.

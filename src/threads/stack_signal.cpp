@@ -188,9 +188,14 @@ bool capture_thread_stack(int tid, unwind::StackTrace* out, char* why, std::size
   struct sigaction now {};
   if (sigaction(sig, nullptr, &now) != 0 || (now.sa_flags & SA_SIGINFO) == 0 || now.sa_sigaction != on_stack_signal)
     return fail(why, why_size, "the program replaced the handler of signal %ld", sig), false;
-  if (signal_blocked(tid, sig)) return fail(why, why_size, "thread blocks signal %ld", sig), false;
-
   std::lock_guard<std::mutex> lock(g_capture_mu);
+  // A thread still leaving this handler for the previous capture has the signal blocked for a few
+  // more instructions: look again before calling it blocked.
+  for (int look = 0; signal_blocked(tid, sig); ++look) {
+    if (look == 3) return fail(why, why_size, "thread blocks signal %ld", sig), false;
+    timespec pause{0, 200'000};
+    nanosleep(&pause, nullptr);
+  }
   const std::uint32_t token = (++g_next_token) & 0x1fffffffu;
   g_word.store(word(token, kRequested), std::memory_order_release);
   siginfo_t info;

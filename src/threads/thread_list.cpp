@@ -31,6 +31,7 @@ struct SlotCopy {
   std::uint64_t creator_task = 0;
   std::int64_t start_ns = 0;
   std::int64_t exit_ns = 0;
+  pthread_t handle = 0;
   char exit_name[16] = {};
   unwind::StackTrace create_stack;
 };
@@ -52,6 +53,7 @@ void copy_slot(const ThreadSlot& s, void* arg) {
   c.creator_task = s.creator_task;
   c.start_ns = s.start_ns;
   c.exit_ns = s.exit_ns.load(std::memory_order_relaxed);
+  c.handle = s.handle.load(std::memory_order_relaxed);
   std::copy(std::begin(s.exit_name), std::end(s.exit_name), c.exit_name);
   c.create_stack = s.create_stack;
   t->out->push_back(c);
@@ -111,8 +113,11 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
   const std::vector<int> tids = os_threads::list_thread_ids();
   const std::vector<SlotCopy> slots = copy_slots();
   std::map<int, const SlotCopy*> slot_by_tid;
-  for (const SlotCopy& c : slots)
+  std::map<pthread_t, int> tid_by_handle;
+  for (const SlotCopy& c : slots) {
     if (c.tid != 0 && c.state == SlotState::kRunning) slot_by_tid[c.tid] = &c;
+    if (c.handle != 0 && c.tid != 0) tid_by_handle[c.handle] = c.tid;
+  }
 
   std::vector<ThreadInfo> out;
   out.reserve(tids.size() + 8);
@@ -152,8 +157,13 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
       node.wait = w;
       node.owner = os_threads::read_lock_owner(w.kind, w.object);
       if (node.owner.tid != 0) t.wait_detail = "held by thread " + std::to_string(node.owner.tid);
-      if (w.kind == os_threads::WaitKind::kThreadJoin && w.object != 0)
-        t.wait_detail = "thread " + std::to_string(w.object);
+      if (w.kind == os_threads::WaitKind::kThreadJoin) {
+        auto joined = tid_by_handle.find(static_cast<pthread_t>(w.object));
+        if (joined != tid_by_handle.end()) {
+          node.joined_tid = joined->second;
+          t.wait_detail = "thread " + std::to_string(joined->second);
+        }
+      }
       waits.push_back(std::move(node));
       wait_slots[tid] = slot->slot;
     } else if ((p.state == 'S' || p.state == 'D') && p.syscall >= 0) {

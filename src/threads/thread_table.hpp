@@ -28,7 +28,7 @@ enum class WaitKind : std::uint8_t {
   kConditionWait,  // "condition wait"
   kRwlockRead,     // "rwlock read"
   kRwlockWrite,    // "rwlock write"
-  kThreadJoin,     // "thread join": wait_object is the joined thread's tid
+  kThreadJoin,     // "thread join": wait_object is the joined thread's pthread_t
   kSemaphoreWait,  // "semaphore wait"
   kBarrierWait,    // "barrier wait"
 };
