@@ -66,7 +66,7 @@ std::vector<int> list_thread_ids() {
   return out;
 }
 
-bool read_proc_thread(int tid, ProcThread* out) {
+bool read_proc_thread(int tid, ProcThread* out, bool want_syscall) {
   char path[64];
   char buf[1024];
   std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
@@ -89,7 +89,7 @@ bool read_proc_thread(int tid, ProcThread* out) {
     out->cpu_ns = (utime + stime) * (1'000'000'000ull / static_cast<unsigned long long>(hz > 0 ? hz : 100));
   }
   out->syscall = -1;
-  if (out->state == 'S' || out->state == 'D') {
+  if (want_syscall && (out->state == 'S' || out->state == 'D')) {
     std::snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
     if (read_small(path, buf, sizeof buf) > 0 && buf[0] >= '0' && buf[0] <= '9') {
       unsigned long long a[6] = {};

@@ -23,8 +23,9 @@ struct ProcThread {
 // list_thread_ids() lists /proc/self/task.
 std::vector<int> list_thread_ids();
 
-// read_proc_thread() fills `out` for `tid`; false when the thread is gone.
-bool read_proc_thread(int tid, ProcThread* out);
+// read_proc_thread() fills `out` for `tid`; false when the thread is gone. With `want_syscall`
+// false it skips /proc/self/task/TID/syscall (the caller knows what the thread waits for).
+bool read_proc_thread(int tid, ProcThread* out, bool want_syscall = true);
 
 // syscall_name() is the x86-64 name of syscall `nr` ("read", "epoll_wait"), or "syscall N".
 std::string syscall_name(long nr);

@@ -1,9 +1,16 @@
-// The handshake runs through one 32-bit word, so that the futex can wait on it: the low 3 bits are
-// the phase, the rest a token naming the request. The handler acts only on a request whose token
-// matches its signal's value and whose phase is kRequested, in one compare-and-swap; a signal that
-// arrives late (it was blocked, or the capturer gave up) finds another token or phase and returns
-// at once. A capturer that gives up takes its request back with a compare-and-swap too, so exactly
-// one of the two sides decides each request's fate.
+// Each slot's handshake runs through one 32-bit word, so that a futex can wait on it: the low 3
+// bits are the phase, the rest a serial naming the request. The signal's value carries the slot
+// index and the serial. The handler acts only on a request whose serial and phase (kRequested)
+// match, in one compare-and-swap; a signal that arrives late (it was blocked, or the capturer gave
+// up) finds another serial or phase and returns at once. A capturer that gives up takes its
+// request back with a compare-and-swap too, so exactly one of the two sides decides each request's
+// fate. A handler leaves as soon as its slot names another request, so slots are reused freely.
+//
+// Blocked signals: the kernel shows each thread's blocked mask in /proc/self/task/TID/status, but
+// rendering that file costs more than the rest of a thread's capture. So it is read only for a
+// thread that has not answered within 2 ms, or that blocked the signal at an earlier capture (such
+// a thread is not signalled again while it blocks: real-time signals queue, and each would stay
+// pending in it).
 //
 // Rejected: unwinding inside the handler. libunwind's DWARF look-ups take the loader's lock
 // (dl_iterate_phdr), which the interrupted thread may hold: the handler would deadlock. A
@@ -13,6 +20,7 @@
 #include "src/threads/stack_signal.hpp"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -25,6 +33,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <set>
 
 #include "src/base/log.hpp"
 #include "src/base/parse.hpp"
@@ -35,17 +44,27 @@ namespace {
 
 enum Phase : std::uint32_t { kIdle = 0, kRequested = 1, kCopying = 2, kStopped = 3, kReleased = 4 };
 
-constexpr std::uint32_t word(std::uint32_t token, Phase p) { return token << 3 | p; }
+constexpr std::uint32_t kSerialMask = 0xffffff;  // 24 bits: the signal value also holds the slot
+constexpr std::uint32_t word(std::uint32_t serial, Phase p) { return serial << 3 | p; }
 constexpr Phase phase_of(std::uint32_t w) { return static_cast<Phase>(w & 7u); }
+constexpr std::uint32_t serial_of(std::uint32_t w) { return w >> 3; }
+
+struct Slot {
+  std::atomic<std::uint32_t> word{0};  // the handshake
+  ucontext_t context;                  // written by the handler between kCopying and kStopped
+};
+
+static_assert(kStackSlots == 32, "the signal value keeps the slot in 5 bits");
 
 std::atomic<int> g_signal{0};
-std::atomic<std::uint32_t> g_word{0};  // the handshake
-ucontext_t g_context;                  // written by the handler between kCopying and kStopped
+Slot g_slots[kStackSlots];
 std::atomic<std::int64_t> g_longest_stop_ns{0};
 std::atomic<std::uint64_t> g_captured{0};
 std::atomic<std::uint64_t> g_failed{0};
-std::uint32_t g_next_token = 0;        // guarded by g_capture_mu
 std::mutex g_capture_mu;
+std::uint32_t g_serial = 0;      // guarded by g_capture_mu
+std::set<int> g_blocked_tids;    // guarded by g_capture_mu; bounded by kMaxBlockedTids
+constexpr std::size_t kMaxBlockedTids = 4096;
 
 std::int64_t mono_ns() noexcept {
   timespec ts;
@@ -66,28 +85,26 @@ void futex_wake(std::atomic<std::uint32_t>* w) noexcept {
 void on_stack_signal(int, siginfo_t* info, void* context) {
   const int saved_errno = errno;
   if (info != nullptr && info->si_code == SI_QUEUE && info->si_pid == getpid()) {
-    const auto token = static_cast<std::uint32_t>(info->si_value.sival_int);
-    std::uint32_t expected = word(token, kRequested);
-    if (g_word.compare_exchange_strong(expected, word(token, kCopying), std::memory_order_acquire)) {
+    const auto value = static_cast<std::uint32_t>(info->si_value.sival_int);
+    Slot& slot = g_slots[value % kStackSlots];
+    const std::uint32_t serial = value / kStackSlots;
+    std::uint32_t expected = word(serial, kRequested);
+    if (slot.word.compare_exchange_strong(expected, word(serial, kCopying), std::memory_order_acquire)) {
       const std::int64_t start = mono_ns();
-      std::memcpy(&g_context, context, sizeof g_context);
-      g_word.store(word(token, kStopped), std::memory_order_release);
-      futex_wake(&g_word);
+      std::memcpy(&slot.context, context, sizeof slot.context);
+      slot.word.store(word(serial, kStopped), std::memory_order_release);
+      futex_wake(&slot.word);
       for (;;) {
-        const std::uint32_t w = g_word.load(std::memory_order_acquire);
-        if (w == word(token, kReleased)) {
-          g_word.store(word(token, kIdle), std::memory_order_release);
-          futex_wake(&g_word);
-          break;
-        }
+        const std::uint32_t w = slot.word.load(std::memory_order_acquire);
+        if (w != word(serial, kStopped)) break;  // released, or the slot is another request's now
         const std::int64_t left = kHandlerMaxStopNs - (mono_ns() - start);
         if (left <= 0) {
-          // The capturer is late: leave (it will see kIdle and drop what it read).
-          std::uint32_t stopped = word(token, kStopped);
-          if (g_word.compare_exchange_strong(stopped, word(token, kIdle), std::memory_order_acq_rel)) break;
-          continue;  // released just now
+          // The capturer is late: leave (it sees kIdle and drops what it read).
+          std::uint32_t stopped = word(serial, kStopped);
+          slot.word.compare_exchange_strong(stopped, word(serial, kIdle), std::memory_order_acq_rel);
+          break;
         }
-        futex_wait(&g_word, w, left);
+        futex_wait(&slot.word, w, left);
       }
       const std::int64_t stood = mono_ns() - start;
       std::int64_t longest = g_longest_stop_ns.load(std::memory_order_relaxed);
@@ -127,28 +144,150 @@ int parse_stack_signal(const char* v) noexcept {
   return static_cast<int>(sig);
 }
 
-void fail(char* why, std::size_t size, const char* fmt, long a = 0) noexcept {
-  if (why != nullptr && size > 0) std::snprintf(why, size, fmt, a);
+void fail(StackResult* r, const char* fmt, long a = 0) noexcept {
+  r->ok = false;
+  r->trace.depth = 0;
+  std::snprintf(r->why, sizeof r->why, fmt, a);
   g_failed.fetch_add(1, std::memory_order_relaxed);
 }
 
-// signal_blocked() reads the thread's blocked mask from /proc (SigBlk: a hex mask, signal N at bit
-// N-1). Unknown counts as not blocked: the timeout still bounds the wait.
-bool signal_blocked(int tid, int sig) noexcept {
+// signal_blocked() reads the thread's blocked mask (SigBlk: hex, signal N at bit N-1) and whether
+// the signal is already pending for it (SigPnd). Unknown counts as not blocked.
+bool signal_blocked(int tid, int sig, bool* pending) noexcept {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
-  FILE* f = std::fopen(path, "re");
-  if (f == nullptr) return false;
-  char line[256];
-  bool blocked = false;
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    if (std::strncmp(line, "SigBlk:", 7) != 0) continue;
-    const unsigned long long mask = std::strtoull(line + 7, nullptr, 16);
-    blocked = (mask >> (sig - 1)) & 1u;
-    break;
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[4096];
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  auto mask_of = [&](const char* key) -> unsigned long long {
+    const char* at = std::strstr(buf, key);
+    return at != nullptr ? std::strtoull(at + std::strlen(key), nullptr, 16) : 0;
+  };
+  const unsigned long long bit = 1ull << (sig - 1);
+  if (pending != nullptr) *pending = (mask_of("\nSigPnd:") & bit) != 0;
+  return (mask_of("\nSigBlk:") & bit) != 0;
+}
+
+bool handler_is_ours(int sig) noexcept {
+  struct sigaction now {};
+  return sigaction(sig, nullptr, &now) == 0 && (now.sa_flags & SA_SIGINFO) != 0 &&
+         now.sa_sigaction == on_stack_signal;
+}
+
+// Pending is one request of a batch.
+struct Pending {
+  int tid = 0;
+  StackResult* out = nullptr;
+  Slot* slot = nullptr;
+  std::uint32_t serial = 0;
+  bool done = false;
+  bool status_checked = false;
+};
+
+// ask() sends one request; false (with out filled) when it could not be sent.
+bool ask(Pending& p, int sig, std::size_t slot_index) {
+  const std::uint32_t serial = (++g_serial) & kSerialMask;
+  p.slot = &g_slots[slot_index];
+  p.serial = serial;
+  p.slot->word.store(word(serial, kRequested), std::memory_order_release);
+  siginfo_t info;
+  std::memset(&info, 0, sizeof info);
+  info.si_signo = sig;
+  info.si_code = SI_QUEUE;
+  info.si_pid = getpid();
+  info.si_uid = getuid();
+  info.si_value.sival_int = static_cast<int>(serial * kStackSlots + slot_index);
+  if (syscall(SYS_rt_tgsigqueueinfo, getpid(), p.tid, sig, &info) == 0) return true;
+  const int err = errno;
+  p.slot->word.store(word(serial, kIdle), std::memory_order_release);
+  p.done = true;
+  if (err == ESRCH) fail(p.out, "thread exited");
+  else fail(p.out, "cannot signal the thread (errno %ld)", err);
+  return false;
+}
+
+// withdraw() takes back a request the thread has not answered; false when it answered meanwhile.
+bool withdraw(Pending& p) {
+  std::uint32_t requested = word(p.serial, kRequested);
+  return p.slot->word.compare_exchange_strong(requested, word(p.serial, kIdle), std::memory_order_acq_rel);
+}
+
+// collect() unwinds a stopped thread and lets it go.
+void collect(Pending& p) {
+  unwind::capture_context_stack(&p.out->trace, &p.slot->context);
+  std::uint32_t stopped = word(p.serial, kStopped);
+  const bool still_stopped =
+      p.slot->word.compare_exchange_strong(stopped, word(p.serial, kReleased), std::memory_order_acq_rel);
+  futex_wake(&p.slot->word);
+  p.done = true;
+  if (!still_stopped) return fail(p.out, "thread resumed before its stack was read");
+  p.out->ok = true;
+  g_captured.fetch_add(1, std::memory_order_relaxed);
+}
+
+void run_batch(Pending* batch, std::size_t n, int sig, std::int64_t timeout_ns) {
+  std::size_t sent = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    Pending& p = batch[i];
+    if (g_blocked_tids.count(p.tid)) {
+      bool pending = false;
+      if (signal_blocked(p.tid, sig, &pending) || pending) {
+        p.done = true;
+        fail(p.out, "thread blocks signal %ld", sig);
+        continue;
+      }
+      g_blocked_tids.erase(p.tid);
+    }
+    if (ask(p, sig, i)) ++sent;
   }
-  std::fclose(f);
-  return blocked;
+  const std::int64_t start = mono_ns();
+  std::size_t left = sent;
+  while (left > 0) {
+    bool progress = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      Pending& p = batch[i];
+      if (p.done) continue;
+      const std::uint32_t w = p.slot->word.load(std::memory_order_acquire);
+      if (w == word(p.serial, kStopped)) {
+        collect(p);
+        --left;
+        progress = true;
+      } else if (phase_of(w) == kIdle || serial_of(w) != p.serial) {
+        p.done = true;  // the handler gave up on us
+        fail(p.out, "thread left the handler early");
+        --left;
+      }
+    }
+    if (left == 0 || progress) continue;
+    const std::int64_t waited = mono_ns() - start;
+    for (std::size_t i = 0; i < n; ++i) {
+      Pending& p = batch[i];
+      if (p.done || phase_of(p.slot->word.load(std::memory_order_acquire)) != kRequested) continue;
+      if (!p.status_checked && waited > 2'000'000) {
+        p.status_checked = true;
+        if (signal_blocked(p.tid, sig, nullptr) && withdraw(p)) {
+          p.done = true;
+          fail(p.out, "thread blocks signal %ld", sig);
+          if (g_blocked_tids.size() < kMaxBlockedTids) g_blocked_tids.insert(p.tid);
+          --left;
+        }
+      } else if (waited > timeout_ns && withdraw(p)) {
+        p.done = true;
+        fail(p.out, "no answer within %ld ms", static_cast<long>(timeout_ns / 1'000'000));
+        --left;
+      }
+    }
+    // Wait on the first unanswered request (its word changes when it answers), briefly.
+    for (std::size_t i = 0; i < n; ++i) {
+      if (batch[i].done) continue;
+      futex_wait(&batch[i].slot->word, word(batch[i].serial, kRequested), 200'000);
+      break;
+    }
+  }
 }
 
 }  // namespace
@@ -175,74 +314,39 @@ void install_stack_signal() noexcept {
 
 int stack_signal() noexcept { return g_signal.load(std::memory_order_acquire); }
 
-bool capture_thread_stack(int tid, unwind::StackTrace* out, char* why, std::size_t why_size,
-                          std::int64_t timeout_ns) noexcept {
-  out->depth = 0;
-  if (tid == static_cast<int>(gettid())) {
-    unwind::capture_stack(out, 0);
-    g_captured.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  }
+void capture_thread_stacks(const int* tids, std::size_t n, StackResult* out, std::int64_t timeout_ns) {
+  const int self = static_cast<int>(gettid());
   const int sig = stack_signal();
-  if (sig == 0) return fail(why, why_size, "no stack signal installed"), false;
-  struct sigaction now {};
-  if (sigaction(sig, nullptr, &now) != 0 || (now.sa_flags & SA_SIGINFO) == 0 || now.sa_sigaction != on_stack_signal)
-    return fail(why, why_size, "the program replaced the handler of signal %ld", sig), false;
+  const bool ours = sig != 0 && handler_is_ours(sig);
   std::lock_guard<std::mutex> lock(g_capture_mu);
-  // A thread still leaving this handler for the previous capture has the signal blocked for a few
-  // more instructions: look again before calling it blocked.
-  for (int look = 0; signal_blocked(tid, sig); ++look) {
-    if (look == 3) return fail(why, why_size, "thread blocks signal %ld", sig), false;
-    timespec pause{0, 200'000};
-    nanosleep(&pause, nullptr);
-  }
-  const std::uint32_t token = (++g_next_token) & 0x1fffffffu;
-  g_word.store(word(token, kRequested), std::memory_order_release);
-  siginfo_t info;
-  std::memset(&info, 0, sizeof info);
-  info.si_signo = sig;
-  info.si_code = SI_QUEUE;
-  info.si_pid = getpid();
-  info.si_uid = getuid();
-  info.si_value.sival_int = static_cast<int>(token);
-  if (syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, sig, &info) != 0) {
-    const int err = errno;
-    g_word.store(word(token, kIdle), std::memory_order_release);
-    if (err == ESRCH) return fail(why, why_size, "thread exited"), false;
-    return fail(why, why_size, "cannot signal the thread (errno %ld)", err), false;
-  }
-  const std::int64_t start = mono_ns();
-  for (;;) {
-    const std::uint32_t w = g_word.load(std::memory_order_acquire);
-    if (w == word(token, kStopped)) break;
-    const std::int64_t left = timeout_ns - (mono_ns() - start);
-    if (left <= 0) {
-      std::uint32_t requested = word(token, kRequested);
-      if (g_word.compare_exchange_strong(requested, word(token, kIdle), std::memory_order_acq_rel))
-        return fail(why, why_size, "no answer within %ld ms", static_cast<long>(timeout_ns / 1'000'000)), false;
-      if (phase_of(g_word.load(std::memory_order_acquire)) == kIdle)
-        return fail(why, why_size, "thread left the handler early"), false;
-      futex_wait(&g_word, g_word.load(std::memory_order_relaxed), 1'000'000);  // copying: nearly done
+  Pending batch[kStackSlots];
+  std::size_t used = 0;
+  auto flush = [&] {
+    run_batch(batch, used, sig, timeout_ns);
+    used = 0;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = StackResult{};
+    if (tids[i] == self) {
+      unwind::capture_stack(&out[i].trace, 0);
+      out[i].ok = true;
+      g_captured.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    futex_wait(&g_word, w, left);
+    if (sig == 0) {
+      fail(&out[i], "no stack signal installed");
+      continue;
+    }
+    if (!ours) {
+      fail(&out[i], "the program replaced the handler of signal %ld", sig);
+      continue;
+    }
+    batch[used] = Pending{};
+    batch[used].tid = tids[i];
+    batch[used].out = &out[i];
+    if (++used == kStackSlots) flush();
   }
-  unwind::capture_context_stack(out, &g_context);
-  std::uint32_t stopped = word(token, kStopped);
-  const bool still_stopped =
-      g_word.compare_exchange_strong(stopped, word(token, kReleased), std::memory_order_acq_rel);
-  futex_wake(&g_word);
-  // Wait for the handler to leave, so the next request cannot meet this one's handler.
-  const std::int64_t leave_start = mono_ns();
-  while (still_stopped && g_word.load(std::memory_order_acquire) == word(token, kReleased) &&
-         mono_ns() - leave_start < kHandlerMaxStopNs)
-    futex_wait(&g_word, word(token, kReleased), 1'000'000);
-  if (!still_stopped) {
-    out->depth = 0;
-    return fail(why, why_size, "thread resumed before its stack was read"), false;
-  }
-  g_captured.fetch_add(1, std::memory_order_relaxed);
-  return true;
+  if (used > 0) flush();
 }
 
 StackSignalCounters stack_signal_counters() noexcept {

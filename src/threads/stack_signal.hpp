@@ -1,13 +1,14 @@
 // stack_signal.hpp: other threads' stacks, taken in-process without stopping the process. The
-// capturing thread sends one thread a real-time signal (LEAKWATCH_STACK_SIGNAL); that thread's
-// handler saves its interrupted context into the one preallocated slot and waits (bounded) while
-// the capturer unwinds the saved context with DWARF CFI; then it returns to what it was doing.
-// Only one thread stands in the handler at a time, for the few microseconds of its own unwind.
+// capturing thread sends each thread a real-time signal (LEAKWATCH_STACK_SIGNAL); the thread's
+// handler saves its interrupted context into a preallocated slot and waits (bounded) while the
+// capturer unwinds that context with DWARF CFI; then it returns to what it was doing. Threads are
+// asked in batches of kStackSlots, so their wake-ups overlap; each stands in the handler only until
+// its own stack is read.
 //
 // A thread that blocks the signal, does not answer within the timeout, or exits meanwhile gets an
 // error text instead of a stack: a capture never hangs. Thread-safe (captures are serialized);
-// capture_thread_stack() does not allocate; the handler is async-signal-safe (atomics, memcpy,
-// clock_gettime and futex only) and keeps errno.
+// allocates only to read /proc; the handler is async-signal-safe (atomics, memcpy, clock_gettime
+// and futex only) and keeps errno.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +18,7 @@
 
 namespace lw::os_threads {
 
+inline constexpr std::size_t kStackSlots = 32;
 inline constexpr std::int64_t kDefaultStackTimeoutNs = 50'000'000;  // answer within 50 ms
 inline constexpr std::int64_t kHandlerMaxStopNs = 200'000'000;      // a thread never waits longer
 
@@ -28,11 +30,18 @@ void install_stack_signal() noexcept;
 // stack_signal() is the installed signal, 0 when none.
 int stack_signal() noexcept;
 
-// capture_thread_stack() fills `out` with the current stack of thread `tid` of this process
-// (innermost first; pc[0] is where it was interrupted). On failure returns false and writes why
-// into `why` ("thread blocks signal 57", "no answer within 50 ms", "thread exited").
-bool capture_thread_stack(int tid, unwind::StackTrace* out, char* why, std::size_t why_size,
-                          std::int64_t timeout_ns = kDefaultStackTimeoutNs) noexcept;
+// StackResult is one thread's answer: a stack (pc[0] is where it was interrupted), or why not
+// ("thread blocks signal 57", "no answer within 50 ms", "thread exited").
+struct StackResult {
+  unwind::StackTrace trace;
+  bool ok = false;
+  char why[80] = {};
+};
+
+// capture_thread_stacks() takes the current stack of each thread in `tids` (of this process) into
+// out[i]. The calling thread's own tid is unwound directly.
+void capture_thread_stacks(const int* tids, std::size_t n, StackResult* out,
+                           std::int64_t timeout_ns = kDefaultStackTimeoutNs);
 
 // StackSignalCounters: how captures went since start (process-wide).
 struct StackSignalCounters {

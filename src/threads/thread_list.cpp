@@ -125,16 +125,17 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
   std::map<int, const ThreadSlot*> wait_slots;
   os_threads::DescriptorNames fds;
   for (int tid : tids) {
+    auto it = slot_by_tid.find(tid);
+    const SlotCopy* slot = it != slot_by_tid.end() ? it->second : nullptr;
+    const os_threads::WaitView w = slot != nullptr ? os_threads::read_wait(*slot->slot) : os_threads::WaitView{};
     os_threads::ProcThread p;
-    if (!os_threads::read_proc_thread(tid, &p)) continue;  // exited meanwhile
+    if (!os_threads::read_proc_thread(tid, &p, w.kind == os_threads::WaitKind::kNone)) continue;  // exited
     ThreadInfo t;
     t.tid = tid;
     t.name = p.name;
     t.cpu_ns = p.cpu_ns;
     t.runtime_worker = p.name.rfind("lw-worker", 0) == 0;
     t.internal = is_internal_name(p.name);
-    auto it = slot_by_tid.find(tid);
-    const SlotCopy* slot = it != slot_by_tid.end() ? it->second : nullptr;
     if (slot != nullptr) {
       t.creator_tid = slot->creator_tid;
       t.creator_task = TaskId{slot->creator_task};
@@ -142,7 +143,6 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
       t.join = to_join(slot->join);
       t.create_stack = pcs(slot->create_stack);
     }
-    const os_threads::WaitView w = slot != nullptr ? os_threads::read_wait(*slot->slot) : os_threads::WaitView{};
     if (p.state == 'T' || p.state == 't') {
       t.state = ThreadState::kStopped;
     } else if (w.kind != os_threads::WaitKind::kNone && p.state != 'R') {
@@ -206,15 +206,21 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
       }
 
   if (with_stacks) {
-    unwind::StackTrace trace;
-    char why[96];
-    for (ThreadInfo& t : out) {
-      if (t.state == ThreadState::kExited) continue;
-      if (os_threads::capture_thread_stack(static_cast<int>(t.tid), &trace, why, sizeof why,
-                                           options.stack_timeout_ns)) {
-        t.stack = pcs(trace);
+    std::vector<int> ask;
+    std::vector<std::size_t> at;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (out[i].state == ThreadState::kExited) continue;
+      ask.push_back(static_cast<int>(out[i].tid));
+      at.push_back(i);
+    }
+    std::vector<os_threads::StackResult> stacks(ask.size());
+    os_threads::capture_thread_stacks(ask.data(), ask.size(), stacks.data(), options.stack_timeout_ns);
+    for (std::size_t k = 0; k < ask.size(); ++k) {
+      ThreadInfo& t = out[at[k]];
+      if (stacks[k].ok) {
+        t.stack = pcs(stacks[k].trace);
       } else {
-        t.stack_error = why;
+        t.stack_error = stacks[k].why;
       }
     }
   }

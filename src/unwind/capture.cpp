@@ -19,6 +19,13 @@ std::uint32_t capture_stack(StackTrace* out, int skip) noexcept {
 }
 
 std::uint32_t capture_context_stack(StackTrace* out, void* ucontext) noexcept {
+  // A per-thread cache of unwind rules needs no lock, and libunwind's global cache blocks and
+  // unblocks signals (two syscalls) around every use of its lock: a few per frame.
+  static const bool kPerThreadCache = [] {
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    return true;
+  }();
+  (void)kPerThreadCache;
   out->depth = 0;
   unw_cursor_t cursor;
   if (unw_init_local2(&cursor, static_cast<unw_context_t*>(ucontext), UNW_INIT_SIGNAL_FRAME) != 0) return 0;

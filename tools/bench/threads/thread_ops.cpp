@@ -1,0 +1,56 @@
+// thread_ops: the thread interposer's benchmark workload. It links nothing of leakwatch: run it
+// plain and under LD_PRELOAD of libleakwatch_preload.so (run_thread_bench.sh) and compare.
+//
+//   thread_ops lock [iterations=20000000]   uncontended pthread_mutex_lock + unlock (std::mutex)
+//   thread_ops create [iterations=20000]    pthread_create + pthread_join of an empty thread
+// Prints one JSON line: {"op":"lock","ns_per_op":N}.
+#include <pthread.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+[[gnu::noinline]] double lock_unlock(long n) {
+  static std::mutex m;
+  const auto start = std::chrono::steady_clock::now();
+  for (long i = 0; i < n; ++i) {
+    m.lock();
+    asm volatile("" ::: "memory");
+    m.unlock();
+  }
+  return seconds_since(start);
+}
+
+void* empty_thread(void*) { return nullptr; }
+
+[[gnu::noinline]] double create_join(long n) {
+  const auto start = std::chrono::steady_clock::now();
+  for (long i = 0; i < n; ++i) {
+    pthread_t t;
+    if (pthread_create(&t, nullptr, empty_thread, nullptr) != 0) std::abort();
+    pthread_join(t, nullptr);
+  }
+  return seconds_since(start);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: thread_ops lock|create [iterations]\n");
+    return 2;
+  }
+  const bool lock = std::strcmp(argv[1], "lock") == 0;
+  const long n = argc > 2 ? std::atol(argv[2]) : (lock ? 20'000'000 : 20'000);
+  const double s = lock ? lock_unlock(n) : create_join(n);
+  std::printf("{\"op\":\"%s\",\"iterations\":%ld,\"ns_per_op\":%.2f}\n", argv[1], n, s * 1e9 / static_cast<double>(n));
+  return 0;
+}
