@@ -230,7 +230,8 @@ std::string threads_pprof(const snapshot::Snapshot& s, ThreadSelection which,
     if (!thread_selected(t, which, include_internal)) continue;
     const auto& pcs = b.symbols().pcs(t.stack_id);
     pb::Sample* sample = b.add_sample(pcs, {1});
-    if (pcs.empty()) sample->add_location_id(b.pseudo_location_id("[" + thread_state_name(t) + "]"));
+    if (pcs.empty())
+      sample->add_location_id(b.pseudo_location_id("[" + thread_state_name(t) + "]"));
     b.string_label(sample, "thread", t.name);
     b.string_label(sample, "state", snapshot::to_string(t.state));
     if (!t.wait_reason.empty()) b.string_label(sample, "wait_reason", t.wait_reason);

@@ -31,7 +31,9 @@ namespace {
 using snapshot::ThreadRecord;
 using snapshot::ThreadState;
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
 
 // is_thread_start_frame() says whether a creation-stack frame is thread-starting machinery
 // rather than the code that asked for the thread.
@@ -117,7 +119,9 @@ void write_debug2(std::ostream& os, const snapshot::Snapshot& s, ThreadSelection
 
 }  // namespace
 
-bool is_user_thread(const ThreadRecord& t) { return !t.internal && !t.runtime_worker; }
+bool is_user_thread(const ThreadRecord& t) {
+  return !t.internal && !t.runtime_worker;
+}
 
 bool thread_selected(const ThreadRecord& t, ThreadSelection which, bool include_internal) {
   if (!include_internal && !is_user_thread(t)) return false;

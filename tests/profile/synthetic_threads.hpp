@@ -52,15 +52,16 @@ inline snapshot::Snapshot synthetic_thread_snapshot() {
   loc(kQueuePop, "WorkQueue::pop()", "/src/queue.cpp", 55);
   loc(kWorkerLoop, "worker_loop(int)", "/src/worker_pool.cpp", 20);
   loc(kDrainPipe, "drain_pipe(int)", "/src/pipe.cpp", 14);
-  loc(kMutexHook, "lw::threads::contended_lock(pthread_mutex_t*)", "/src/threads/interpose.cpp", 80);
+  loc(kMutexHook, "lw::threads::contended_lock(pthread_mutex_t*)", "/src/threads/interpose.cpp",
+      80);
   loc(kFlush, "Journal::flush()", "/src/journal.cpp", 91);
   loc(kSpin, "spin_forever()", "/src/spin.cpp", 3);
   loc(kCreateHook, "pthread_create", "/src/threads/interpose.cpp", 40);
   loc(kPoolStart, "WorkerPool::start(int)", "/src/worker_pool.cpp", 9);
   loc(kSpawnHelper, "spawn_helper()", "/src/helper.cpp", 7);
 
-  s.stacks.push_back({kPoolWaitStack, {kFutexWait, kCondWait, kQueuePop, kWorkerLoop, kThreadProxy,
-                                       kStartThread}});
+  s.stacks.push_back({kPoolWaitStack,
+                      {kFutexWait, kCondWait, kQueuePop, kWorkerLoop, kThreadProxy, kStartThread}});
   s.stacks.push_back({21, {kRead, kDrainPipe, kThreadProxy, kStartThread}});
   s.stacks.push_back({22, {kLockWait, kMutexHook, kFlush, kThreadProxy, kStartThread}});
   s.stacks.push_back({23, {kSpin, kThreadProxy, kStartThread}});
@@ -91,8 +92,8 @@ inline snapshot::Snapshot synthetic_thread_snapshot() {
   main_thread->start_time_unix_ns = 0;
 
   for (std::int64_t tid : {101, 102}) {
-    ThreadRecord* t = thread(tid, "pool-" + std::to_string(tid - 101), ThreadState::kWaiting,
-                             kPoolWaitStack);
+    ThreadRecord* t =
+        thread(tid, "pool-" + std::to_string(tid - 101), ThreadState::kWaiting, kPoolWaitStack);
     t->wait_reason = "condition wait";
     t->wait_since_unix_ns = kSnapshotTime - (3 * 60 + 20) * kSec;
     t->wait_object = 0x55550000a000;

@@ -18,9 +18,9 @@ using lw::test::pprof;
 
 namespace {
 
-const std::vector<std::string> kPoolWait = {"__futex_abstimed_wait_common", "pthread_cond_wait",
-                                            "WorkQueue::pop()",             "worker_loop(int)",
-                                            "execute_native_thread_routine", "start_thread"};
+const std::vector<std::string> kPoolWait = {
+    "__futex_abstimed_wait_common",  "pthread_cond_wait", "WorkQueue::pop()", "worker_loop(int)",
+    "execute_native_thread_routine", "start_thread"};
 
 std::string write_profile(const std::string& name, const std::string& data) {
   std::string path = test::temp_dir() + "/" + name;
@@ -58,7 +58,7 @@ TEST_CASE("threads profile: one sample per user thread at its stack, with its la
   CHECK(p.sample_types == "threads/count");
   REQUIRE(p.samples.size() == 8);
   CHECK(total(p) == 8);
-  CHECK(sample_of(p, 108) == nullptr);  // leakwatch's own server thread
+  CHECK(sample_of(p, 108) == nullptr);   // leakwatch's own server thread
   CHECK(sample_of(p, 4243) == nullptr);  // a runtime worker
 
   const auto* pool = sample_of(p, 101);
@@ -72,7 +72,8 @@ TEST_CASE("threads profile: one sample per user thread at its stack, with its la
   const auto* reader = sample_of(p, 103);
   REQUIRE(reader != nullptr);
   CHECK(reader->frames == std::vector<std::string>{"read", "drain_pipe(int)",
-                                                   "execute_native_thread_routine", "start_thread"});
+                                                   "execute_native_thread_routine",
+                                                   "start_thread"});
   CHECK(has_label(*reader, "state:[syscall]"));
   CHECK(has_label(*reader, "wait_reason:[read]"));
 
@@ -94,7 +95,8 @@ TEST_CASE("threads profile: one sample per user thread at its stack, with its la
 
 TEST_CASE("threads profile: internal threads on request; threadleak keeps the proven ones") {
   auto s = test::synthetic_thread_snapshot();
-  auto r = pprof("-raw " + write_profile("threads_all", threads_pprof(s, ThreadSelection::kAll, true)));
+  auto r =
+      pprof("-raw " + write_profile("threads_all", threads_pprof(s, ThreadSelection::kAll, true)));
   REQUIRE(r.exit_code == 0);
   auto all = parse_raw(r.output);
   CHECK(all.samples.size() == 10);
@@ -121,17 +123,18 @@ TEST_CASE("threadcreate profile: the creation stacks, every thread ever created 
   CHECK(p.sample_types == "threadcreate/count");
   REQUIRE(p.samples.size() == 3);
   CHECK(total(p) == 10);
-  const auto* pool = find_sample(
-      p, {"pthread_create",
-          "std::thread::_M_start_thread(std::unique_ptr<std::thread::_State, "
-          "std::default_delete<std::thread::_State> >, void (*)())",
-          "WorkerPool::start(int)", "main"});
+  const auto* pool =
+      find_sample(p, {"pthread_create",
+                      "std::thread::_M_start_thread(std::unique_ptr<std::thread::_State, "
+                      "std::default_delete<std::thread::_State> >, void (*)())",
+                      "WorkerPool::start(int)", "main"});
   REQUIRE(pool != nullptr);
   CHECK(pool->values == std::vector<long long>{7});
-  const auto* task = find_sample(p, {"pthread_create",
-                                     "std::thread::_M_start_thread(std::unique_ptr<std::thread::_State, "
-                                     "std::default_delete<std::thread::_State> >, void (*)())",
-                                     "spawn_helper()", "lw::runtime::task_entry(void*)"});
+  const auto* task =
+      find_sample(p, {"pthread_create",
+                      "std::thread::_M_start_thread(std::unique_ptr<std::thread::_State, "
+                      "std::default_delete<std::thread::_State> >, void (*)())",
+                      "spawn_helper()", "lw::runtime::task_entry(void*)"});
   REQUIRE(task != nullptr);
   CHECK(task->values == std::vector<long long>{1});
   const auto* unknown = find_sample(p, {"[no creation stack]"});

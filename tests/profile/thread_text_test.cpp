@@ -82,7 +82,8 @@ std::vector<ParsedThread> parse_dump(const std::string& text) {
     ParsedThread& t = out.back();
     if (expect_file || expect_created_file) {
       REQUIRE_MESSAGE(std::regex_match(line, m, kFile), "expected \\tfile:line, got: " << line);
-      (expect_file ? t.files.emplace_back() : t.created_at) = std::string(m[1]) + ":" + std::string(m[2]);
+      (expect_file ? t.files.emplace_back() : t.created_at) =
+          std::string(m[1]) + ":" + std::string(m[2]);
       expect_file = expect_created_file = false;
     } else if (line[0] == '#') {
       t.comments.push_back(line);
@@ -147,13 +148,14 @@ TEST_CASE("threads debug=2: one record per user thread, by tid, in the goroutine
             "# leaked: deadlock: thread 104 waits for thread 105, which waits for thread 104"});
 
   // No stack: the reason in its place; created from a task.
-  CHECK(contains(text,
-                 "thread 105 \"helper\" [mutex lock (leaked), 45 seconds, held by thread 104]:\n"
-                 "\t(stack unavailable: thread blocks signal 61)\n"
-                 "created by spawn_helper() in goroutine 5\n"
-                 "\t/src/helper.cpp:7\n"
-                 "# labels: {\"stage\":\"produce\"}\n"
-                 "# leaked: deadlock: thread 105 waits for thread 104, which waits for thread 105\n"));
+  CHECK(contains(
+      text,
+      "thread 105 \"helper\" [mutex lock (leaked), 45 seconds, held by thread 104]:\n"
+      "\t(stack unavailable: thread blocks signal 61)\n"
+      "created by spawn_helper() in goroutine 5\n"
+      "\t/src/helper.cpp:7\n"
+      "# labels: {\"stage\":\"produce\"}\n"
+      "# leaked: deadlock: thread 105 waits for thread 104, which waits for thread 105\n"));
 
   // Exited and never joined; stopped.
   CHECK(ts[6].words == "exited, unjoined");
