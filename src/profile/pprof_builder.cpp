@@ -21,6 +21,12 @@
 // Goroutines: one sample per distinct (stack, labels) with the number of tasks as its value,
 // largest count first (ties by stack id, then labels), labels as string labels. Dead tasks are left
 // out, as Go leaves out dead goroutines.
+//
+// Threads: one sample per thread rather than per (stack, labels), because the thread's name, tid
+// and state are labels and would split nearly every group anyway; pprof merges equal stacks in
+// every view. threadcreate counts creation stacks (s.thread_creates, exited threads included), the
+// profile Go has not filled since 2013; before the thread registry existed there were no creation
+// stacks, and snapshots from such a target still get the per-thread form.
 #include "src/profile/pprof_builder.hpp"
 
 #include <algorithm>
@@ -212,15 +218,46 @@ std::string goroutine_pprof(const snapshot::Snapshot& s, TaskSelection which) {
   return count_profile(s, which == TaskSelection::kLeaked ? "goroutineleak" : "goroutine", which);
 }
 
+std::string threads_pprof(const snapshot::Snapshot& s, ThreadSelection which,
+                          bool include_internal) {
+  Builder b(s);
+  pb::Profile& p = b.profile();
+  const char* name = which == ThreadSelection::kLeaked ? "threadleak" : "threads";
+  b.value_type(p.mutable_period_type(), name, "count");
+  p.set_period(1);
+  b.value_type(p.add_sample_type(), name, "count");
+  for (const auto& t : s.threads) {
+    if (!thread_selected(t, which, include_internal)) continue;
+    const auto& pcs = b.symbols().pcs(t.stack_id);
+    pb::Sample* sample = b.add_sample(pcs, {1});
+    if (pcs.empty())
+      sample->add_location_id(b.pseudo_location_id("[" + thread_state_name(t) + "]"));
+    b.string_label(sample, "thread", t.name);
+    b.string_label(sample, "state", snapshot::to_string(t.state));
+    if (!t.wait_reason.empty()) b.string_label(sample, "wait_reason", t.wait_reason);
+    for (const auto& [k, v] : t.labels) b.string_label(sample, k, v);
+    b.number_label(sample, "tid", t.tid);
+  }
+  return b.serialize();
+}
+
 std::string threadcreate_pprof(const snapshot::Snapshot& s) {
   Builder b(s);
   pb::Profile& p = b.profile();
   b.value_type(p.mutable_period_type(), "threadcreate", "count");
   p.set_period(1);
   b.value_type(p.add_sample_type(), "threadcreate", "count");
-  // Threads carry no creation stack in the snapshot, and pprof drops samples without locations,
-  // so each thread's stack is one pseudo-frame naming it ("thread lw-worker-0"), with tid and
-  // name labels.
+  if (s.threads_tracked) {
+    for (const auto& site : s.thread_creates) {
+      if (site.count <= 0) continue;
+      const auto& pcs = b.symbols().pcs(site.stack_id);
+      pb::Sample* sample = b.add_sample(pcs, {site.count});
+      if (pcs.empty()) sample->add_location_id(b.pseudo_location_id("[no creation stack]"));
+    }
+    return b.serialize();
+  }
+  // No creation stacks (a snapshot taken without the thread registry): each thread's stack is one
+  // pseudo-frame naming it ("thread lw-worker-0"), with tid and name labels.
   for (const auto& t : s.threads) {
     pb::Sample* sample = b.add_sample({}, {1});
     sample->add_location_id(

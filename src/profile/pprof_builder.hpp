@@ -8,6 +8,7 @@
 
 #include "leakwatch/result.hpp"
 #include "src/profile/goroutine_text.hpp"
+#include "src/profile/thread_text.hpp"
 #include "src/snapshot/model.hpp"
 
 namespace lw::profile {
@@ -27,7 +28,18 @@ std::string heap_pprof(const snapshot::Snapshot& s, HeapView view);
 // distinct (stack, labels), labels as pprof string labels.
 std::string goroutine_pprof(const snapshot::Snapshot& s, TaskSelection which);
 
-// threadcreate_pprof() builds the threadcreate profile (threads/count), one sample per thread.
+// threads_pprof() builds the threads profile (threads/count; threadleak/count for kLeaked): one
+// sample per selected thread at its current stack, value 1, string labels thread (its name),
+// state, wait_reason (when set) and the thread's own labels, number label tid. A thread without a
+// stack gets one pseudo-frame naming its state ("[syscall read]"), since pprof drops samples
+// that have no location. Leakwatch's own threads and runtime workers only with include_internal.
+std::string threads_pprof(const snapshot::Snapshot& s, ThreadSelection which,
+                          bool include_internal = false);
+
+// threadcreate_pprof() builds the threadcreate profile (threadcreate/count). With the thread
+// registry (s.threads_tracked), one sample per creation stack in s.thread_creates, its value the
+// threads ever created there; without it, one sample per thread under a pseudo-frame naming the
+// thread, labels tid and thread.
 std::string threadcreate_pprof(const snapshot::Snapshot& s);
 
 // delta_pprof() returns `current` minus `base` (base scaled by -1 and merged, as pprof -base and

@@ -10,7 +10,7 @@
 // slow ones after 5 s; a connection serves at most 100 requests.
 //
 // Threads: httplib's own ThreadPool names nothing; ours names each thread so that `top -H`,
-// /proc/self/task and the threadcreate profile show which threads are the server's.
+// /proc/self/task and the threads profile (?internal=1) show which threads are the server's.
 #include "src/server/http_service.hpp"
 
 #include <httplib.h>

@@ -1,6 +1,7 @@
-// The threadcreate profile has no creation stacks (threads are not tracked at creation), so its
-// text form follows Go's count-profile layout with every thread under one empty stack and a
-// comment line per thread naming it; the proto form comes from profile::threadcreate_pprof().
+// Every profile is a pure function of one snapshot, rendered by src/profile; this file only maps
+// names to writers and to the counts on the index page. The thread views leave leakwatch's own
+// threads and the task runtime's workers out unless ?internal=1 asks for them, so that what a user
+// sees is their program; the counts follow the default view.
 #include "src/server/profile_endpoints.hpp"
 
 #include <sstream>
@@ -8,6 +9,7 @@
 #include "src/profile/goroutine_text.hpp"
 #include "src/profile/heap_text.hpp"
 #include "src/profile/pprof_builder.hpp"
+#include "src/profile/thread_text.hpp"
 
 namespace lw::server {
 namespace {
@@ -26,8 +28,21 @@ constexpr ProfileInfo kProfiles[] = {
      "A sampling of memory allocations of live objects. The gc GET parameter is accepted and "
      "ignored: there is no collector to run.",
      true},
-    {"threadcreate", "The OS threads of the process", true},
+    {"threadcreate", "Stack traces that led to the creation of new OS threads", true},
+    {"threadleak",
+     "Stack traces of the OS threads proven never to wake again (deadlocked, or waiting on a mutex "
+     "whose owner has exited). Use debug=2 for every thread's record.",
+     false},
+    {"threads",
+     "Stack traces of all current OS threads, with state, wait reason and wait time. Use debug=2 "
+     "as a query parameter to export in the same format as a goroutine dump; internal=1 adds "
+     "leakwatch's own threads.",
+     true},
 };
+
+profile::ThreadSelection thread_selection(std::string_view name) {
+  return name == "threadleak" ? profile::ThreadSelection::kLeaked : profile::ThreadSelection::kAll;
+}
 
 }  // namespace
 
@@ -39,7 +54,7 @@ const ProfileInfo* find_profile(std::string_view name) {
   return nullptr;
 }
 
-std::size_t profile_count(const ProfileInfo& p, const snapshot::Snapshot& s, std::size_t threads) {
+std::size_t profile_count(const ProfileInfo& p, const snapshot::Snapshot& s, std::size_t os_threads) {
   std::string_view n = p.name;
   if (n == "heap" || n == "allocs") return s.heap.sites.size();
   if (n == "goroutine") return s.tasks.size();
@@ -48,32 +63,37 @@ std::size_t profile_count(const ProfileInfo& p, const snapshot::Snapshot& s, std
     for (const auto& t : s.tasks) leaked += t.leaked ? 1 : 0;
     return leaked;
   }
-  return threads;
+  if (n == "threadcreate") return s.threads_tracked ? s.threads_created : os_threads;
+  if (!s.threads_tracked && s.threads.empty()) return n == "threads" ? os_threads : 0;
+  std::size_t count = 0;
+  for (const auto& t : s.threads)
+    count += profile::thread_selected(t, thread_selection(n), false) ? 1 : 0;
+  return count;
 }
 
-std::string profile_proto(const ProfileInfo& p, const snapshot::Snapshot& s) {
+std::string profile_proto(const ProfileInfo& p, const snapshot::Snapshot& s, const ProfileQuery& q) {
   std::string_view n = p.name;
   if (n == "heap") return profile::heap_pprof(s, profile::HeapView::kInuse);
   if (n == "allocs") return profile::heap_pprof(s, profile::HeapView::kAlloc);
   if (n == "goroutine") return profile::goroutine_pprof(s, profile::TaskSelection::kAll);
   if (n == "goroutineleak") return profile::goroutine_pprof(s, profile::TaskSelection::kLeaked);
-  return profile::threadcreate_pprof(s);
+  if (n == "threadcreate") return profile::threadcreate_pprof(s);
+  return profile::threads_pprof(s, thread_selection(n), q.include_internal);
 }
 
-std::string profile_text(const ProfileInfo& p, const snapshot::Snapshot& s, int debug) {
+std::string profile_text(const ProfileInfo& p, const snapshot::Snapshot& s, const ProfileQuery& q) {
   std::ostringstream os;
   std::string_view n = p.name;
-  if (n == "heap" || n == "allocs") {
+  if (n == "heap" || n == "allocs")
     profile::write_heap_text(os, s);
-  } else if (n == "goroutine") {
-    profile::write_goroutine_text(os, s, debug, profile::TaskSelection::kAll);
-  } else if (n == "goroutineleak") {
-    profile::write_goroutine_text(os, s, debug, profile::TaskSelection::kLeaked);
-  } else {
-    os << "threadcreate profile: total " << s.threads.size() << "\n";
-    if (!s.threads.empty()) os << s.threads.size() << " @\n";
-    for (const auto& t : s.threads) os << "# thread " << t.tid << " " << t.name << "\n";
-  }
+  else if (n == "goroutine")
+    profile::write_goroutine_text(os, s, q.debug, profile::TaskSelection::kAll);
+  else if (n == "goroutineleak")
+    profile::write_goroutine_text(os, s, q.debug, profile::TaskSelection::kLeaked);
+  else if (n == "threadcreate")
+    profile::write_threadcreate_text(os, s);
+  else
+    profile::write_thread_text(os, s, q.debug, thread_selection(n), q.include_internal);
   return os.str();
 }
 

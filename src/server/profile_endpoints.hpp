@@ -1,6 +1,6 @@
 // profile_endpoints.hpp: the profiles served under /debug/pprof/ (heap, allocs, goroutine,
-// goroutineleak, threadcreate), each rendered from one Snapshot by the writers in src/profile.
-// Pure; thread-safe; allocates.
+// goroutineleak, threads, threadleak, threadcreate), each rendered from one Snapshot by the
+// writers in src/profile. Pure; thread-safe; allocates.
 #pragma once
 
 #include <span>
@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "leakwatch/result.hpp"
+#include "src/server/profile_query.hpp"
 #include "src/snapshot/model.hpp"
 
 namespace lw::server {
@@ -24,14 +25,18 @@ std::span<const ProfileInfo> profiles();
 // find_profile() returns the profile called `name`, or nullptr.
 const ProfileInfo* find_profile(std::string_view name);
 
-// profile_count() is the number the index page shows beside the profile.
-std::size_t profile_count(const ProfileInfo& p, const snapshot::Snapshot& s, std::size_t threads);
+// profile_count() is the number the index page shows beside the profile: heap sites, live tasks,
+// leaked tasks, user threads (leakwatch's own and runtime workers left out), leaked user threads,
+// threads created since start. `os_threads` (the process's thread count from /proc) stands in for
+// the thread counts of a snapshot taken without the thread registry.
+std::size_t profile_count(const ProfileInfo& p, const snapshot::Snapshot& s, std::size_t os_threads);
 
-// profile_proto() serializes the profile as perftools.profiles.Profile (not gzipped).
-std::string profile_proto(const ProfileInfo& p, const snapshot::Snapshot& s);
+// profile_proto() serializes the profile as perftools.profiles.Profile (not gzipped). `q` picks
+// what the thread views include (q.include_internal).
+std::string profile_proto(const ProfileInfo& p, const snapshot::Snapshot& s, const ProfileQuery& q);
 
-// profile_text() renders the debug=1 / debug=2 text form.
-std::string profile_text(const ProfileInfo& p, const snapshot::Snapshot& s, int debug);
+// profile_text() renders the q.debug = 1 / 2 text form.
+std::string profile_text(const ProfileInfo& p, const snapshot::Snapshot& s, const ProfileQuery& q);
 
 // profile_delta() is `current` minus `base`, both made by profile_proto() (Go's ?seconds=N).
 Result<std::string> profile_delta(std::string_view base, std::string_view current);

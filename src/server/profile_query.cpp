@@ -27,6 +27,10 @@ Result<ProfileQuery> parse_profile_query(const Request& req, std::int64_t max_se
       return make_error(R"(invalid value for "seconds" - must be at most )" + std::to_string(max_seconds));
     q.seconds = *s;
   }
+  if (const std::string* v = req.param("internal"); v != nullptr && !v->empty()) {
+    if (*v != "0" && *v != "1") return make_error(R"(invalid value for "internal" - must be 0 or 1)");
+    q.include_internal = *v == "1";
+  }
   return q;
 }
 

@@ -1,7 +1,9 @@
 // Only families whose meaning matches Go's are given Go's names: go_memstats_lookups_total,
 // go_memstats_next_gc_bytes, go_gc_duration_seconds and friends describe a garbage collector we do
 // not have, so they are left out rather than published as zeros a dashboard would misread.
-// Every task state is always published (0 included) so series do not appear and vanish.
+// Every task and thread state is always published (0 included) so series do not appear and vanish.
+// Thread families count the user's threads only (leakwatch's own threads and the task runtime's
+// workers are left out, as in the thread views); go_threads stays the process's whole count.
 #include "src/server/prometheus_text.hpp"
 
 #include <array>
@@ -9,6 +11,7 @@
 #include <cstdint>
 
 #include "leakwatch/version.hpp"
+#include "src/profile/thread_text.hpp"
 
 namespace lw::server {
 namespace {
@@ -114,6 +117,31 @@ std::string write_prometheus_text(const snapshot::Snapshot& s, const ProcStats& 
   w.one("leakwatch_leaked_tasks", "gauge", "Number of live tasks proven never to wake.", leaked_now);
   w.one("leakwatch_leaked_tasks_total", "counter", "Total number of tasks proven never to wake since start.",
         s.leaked_tasks);
+  std::array<std::uint64_t, 5> threads_by_state{};
+  std::uint64_t unjoined = 0;
+  std::uint64_t leaked_threads = 0;
+  for (const snapshot::ThreadRecord& t : s.threads) {
+    if (!profile::is_user_thread(t)) continue;
+    auto i = static_cast<std::size_t>(t.state);
+    if (i < threads_by_state.size()) ++threads_by_state[i];
+    if (t.state == snapshot::ThreadState::kExited && t.join == snapshot::JoinState::kJoinable) ++unjoined;
+    if (t.leaked) ++leaked_threads;
+  }
+  w.family("leakwatch_threads", "gauge", "Number of the program's OS threads by state.");
+  for (auto st : {snapshot::ThreadState::kRunning, snapshot::ThreadState::kWaiting, snapshot::ThreadState::kSyscall,
+                  snapshot::ThreadState::kStopped, snapshot::ThreadState::kExited}) {
+    out += "leakwatch_threads{state=\"";
+    out += to_string(st);
+    out += "\"} ";
+    out += std::to_string(threads_by_state[static_cast<std::size_t>(st)]);
+    out += '\n';
+  }
+  w.one("leakwatch_threads_created_total", "counter", "Total number of threads created through pthread_create since start.",
+        s.threads_created);
+  w.one("leakwatch_threads_unjoined", "gauge", "Number of joinable threads that have exited and were never joined.",
+        unjoined);
+  w.one("leakwatch_leaked_threads", "gauge", "Number of the program's threads proven never to wake.", leaked_threads);
+
   w.one("leakwatch_heap_sample_rate_bytes", "gauge",
         "Mean number of bytes allocated between heap samples (1 = every allocation).",
         static_cast<std::uint64_t>(s.heap.sample_rate < 0 ? 0 : s.heap.sample_rate));

@@ -12,8 +12,8 @@ namespace lw::server {
 
 inline constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-// write_prometheus_text() renders the counters of `s` (tasks, heap, MemStats; stacks are not
-// read) and `proc`.
+// write_prometheus_text() renders the counters of `s` (tasks, threads, heap, MemStats; stacks are
+// not read) and `proc`.
 std::string write_prometheus_text(const snapshot::Snapshot& s, const ProcStats& proc);
 
 }  // namespace lw::server

@@ -221,7 +221,8 @@ Response Router::index() {
   }
   b += "\t<tr>\n\t<td></td><td><a href='cmdline'>cmdline</a></td>\n\t</tr>\n"
        "\t<tr>\n\t<td></td><td><a href='symbol'>symbol</a></td>\n\t</tr>\n";
-  b += "</table>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a>\n<br>\n<p>\n"
+  b += "</table>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a>\n<br>\n"
+       "<a href=\"threads?debug=2\">full thread stack dump</a>\n<br>\n<p>\n"
        "Profile Descriptions:\n<ul>\n";
   for (const ProfileInfo& p : profiles())
     b += std::string("<li><div class=profile-name>") + p.name + ": </div> " + p.description + "</li>\n";
@@ -269,22 +270,23 @@ Response Router::profile(const Request& req, std::string_view name) {
     if (!info.supports_delta)
       return pprof_error(400, R"("seconds" parameter is not supported for this profile type)");
     if (query->debug != 0) return pprof_error(400, "seconds and debug params are incompatible");
-    return delta_profile(name, query->seconds);
+    return delta_profile(name, *query);
   }
   snapshot::Snapshot s = options_.source(CaptureDepth::kFull);
   Response r;
   if (query->debug != 0) {
-    r.body = profile_text(info, s, query->debug);
+    r.body = profile_text(info, s, *query);
     return r;
   }
   r.content_type = "application/octet-stream";
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + std::string(name) + "\"");
-  r.body = profile::gzip(profile_proto(info, s));
+  r.body = profile::gzip(profile_proto(info, s, *query));
   return r;
 }
 
-Response Router::delta_profile(std::string_view name, std::int64_t seconds) {
+Response Router::delta_profile(std::string_view name, const ProfileQuery& query) {
   const ProfileInfo& info = *find_profile(name);
+  const std::int64_t seconds = query.seconds;
   if (deltas_in_flight_.fetch_add(1) >= options_.max_concurrent_deltas) {
     deltas_in_flight_.fetch_sub(1);
     Response r = pprof_error(503, "too many delta profiles in progress; try again later");
@@ -296,11 +298,11 @@ Response Router::delta_profile(std::string_view name, std::int64_t seconds) {
     ~Release() { n->fetch_sub(1); }
   } release{&deltas_in_flight_};
 
-  std::string base = profile_proto(info, options_.source(CaptureDepth::kFull));
+  std::string base = profile_proto(info, options_.source(CaptureDepth::kFull), query);
   bool waited = options_.wait ? options_.wait(seconds)
                               : (std::this_thread::sleep_for(std::chrono::seconds(seconds)), true);
   if (!waited) return pprof_error(503, "server is shutting down");
-  std::string current = profile_proto(info, options_.source(CaptureDepth::kFull));
+  std::string current = profile_proto(info, options_.source(CaptureDepth::kFull), query);
   auto delta = profile_delta(base, current);
   if (!delta) return pprof_error(500, "cannot compute the delta profile: " + delta.error().message);
   Response r;

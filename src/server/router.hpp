@@ -47,7 +47,7 @@ class Router {
   Response index();
   Response symbol(const Request& req);
   Response profile(const Request& req, std::string_view name);
-  Response delta_profile(std::string_view name, std::int64_t seconds);
+  Response delta_profile(std::string_view name, const ProfileQuery& query);
   Response snapshot(const Request& req);
   // counters() is a CaptureDepth::kCounters snapshot at most counters_max_age_ns old.
   std::shared_ptr<const snapshot::Snapshot> counters();

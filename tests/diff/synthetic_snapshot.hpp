@@ -87,6 +87,26 @@ class SnapshotBuilder {
     return *this;
   }
 
+  // thread() adds one OS thread of the tracked thread table at stack `at`; a non-empty wait reason
+  // makes it waiting since the snapshot's time minus `waited_ns`.
+  SnapshotBuilder& thread(std::int64_t tid, const std::string& name, const std::string& wait_reason,
+                          std::int64_t waited_ns, const std::vector<std::string>& at, bool leaked = false,
+                          bool internal = false) {
+    snapshot::ThreadRecord t = snapshot::thread_record(tid, name);
+    t.state = wait_reason.empty() ? snapshot::ThreadState::kRunning : snapshot::ThreadState::kWaiting;
+    t.wait_reason = wait_reason;
+    t.wait_since_unix_ns = wait_reason.empty() ? 0 : s_.time_unix_ns - waited_ns;
+    t.stack_id = stack(at);
+    t.internal = internal;
+    t.leaked = leaked;
+    if (leaked) t.leak_reason = "deadlock";
+    s_.threads.push_back(std::move(t));
+    s_.threads_tracked = true;
+    ++s_.threads_created;
+    s_.mem.num_threads = s_.threads.size();
+    return *this;
+  }
+
   const snapshot::Snapshot& get() const { return s_; }
 
  private:

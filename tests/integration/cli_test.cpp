@@ -445,6 +445,57 @@ TEST_CASE("run starts the program with the tracker preloaded and passes on its s
   CHECK(contains(badaddr.output, "--http: want HOST:PORT, got 'nowhere'"));
 }
 
+TEST_CASE("stacks prints threads after tasks; --threads-only, --tasks-only, --internal") {
+  ScriptedTarget target([](int i) {
+    SnapshotBuilder b = leaky(3 + i);
+    b.thread(200, "svc", "", 0, {"Server::run", "main"})
+        .thread(201, "pool-0", "condition wait", 3 * kMinute, {"pthread_cond_wait", "Pool::work"})
+        .thread(202, "journal", "mutex lock", kMinute / 2, {"__lll_lock_wait", "Journal::flush"}, /*leaked=*/true)
+        .thread(203, "lw-http", "", 0, {"accept", "lw::server::serve"}, false, /*internal=*/true);
+    return b;
+  });
+  auto r = run_command(kCli + " stacks " + target.url());
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(occurrences("\n" + r.output, "\ngoroutine ") == 10);
+  CHECK(occurrences("\n" + r.output, "\nthread ") == 3);
+  CHECK(contains(r.output, "\n\nthread 200 \"svc\" [running]:\nServer::run(...)\n"));
+  CHECK(contains(r.output, "\nthread 201 \"pool-0\" [condition wait, 3 minutes]:\n"));
+  CHECK(contains(r.output, "\nthread 202 \"journal\" [mutex lock (leaked), 30 seconds]:\n"));
+  CHECK(r.output.rfind("goroutine ", 0) == 0);  // tasks first
+  CHECK_FALSE(contains(r.output, "lw-http"));
+
+  auto threads = run_command(kCli + " stacks " + target.url() + " --threads-only");
+  CHECK(threads.exit_code == 0);
+  CHECK(threads.output.rfind("thread 200 \"svc\" [running]:\n", 0) == 0);
+  CHECK_FALSE(contains(threads.output, "goroutine "));
+  auto tasks = run_command(kCli + " stacks " + target.url() + " --tasks-only");
+  CHECK(tasks.exit_code == 0);
+  CHECK(occurrences("\n" + tasks.output, "\ngoroutine ") == 10);
+  CHECK_FALSE(contains(tasks.output, "\nthread "));
+  auto internal = run_command(kCli + " stacks " + target.url() + " --threads-only --internal");
+  CHECK(contains(internal.output, "\nthread 203 \"lw-http\" [running]:\n"));
+
+  auto group = run_command(kCli + " stacks " + target.url() + " --group");
+  CHECK(group.exit_code == 0);
+  CHECK(group.output.rfind("goroutine profile: total 10\n", 0) == 0);
+  CHECK(contains(group.output, "\n\nthreads profile: total 3\n1 @ "));
+  auto leaked = run_command(kCli + " stacks " + target.url() + " --leaked --group");
+  CHECK(contains(leaked.output, "goroutineleak profile: total 2\n"));
+  CHECK(contains(leaked.output, "threadleak profile: total 1\n"));
+  auto leaked_dump = run_command(kCli + " stacks " + target.url() + " --leaked --threads-only");
+  CHECK(leaked_dump.output.rfind("thread 202 \"journal\"", 0) == 0);
+  CHECK(occurrences(leaked_dump.output, "thread ") == 1);
+
+  auto both = run_command(kCli + " stacks " + target.url() + " --tasks-only --threads-only");
+  CHECK(both.exit_code == 2);
+  CHECK(contains(both.output, "stacks: --tasks-only and --threads-only exclude each other"));
+  auto help = run_command(kCli + " stacks --help");
+  CHECK(help.exit_code == 0);
+  CHECK(contains(help.output, "--threads-only"));
+  CHECK(contains(help.output, "--tasks-only"));
+}
+
 TEST_CASE("stacks prints every task as Go's goroutine dump, or grouped") {
   ScriptedTarget target([](int i) { return leaky(3 + i); });
   auto r = run_command(kCli + " stacks " + target.url());

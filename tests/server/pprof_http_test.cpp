@@ -88,8 +88,8 @@ TEST_CASE("go tool pprof reads /debug/pprof/goroutine, goroutineleak and threadc
   long long leaked = 0;
   for (const auto& s : parse_raw(leak.output).samples) leaked += s.values.at(0);
   CHECK(leaked == 3);
-  // go tool pprof (1.19) reads the threadcreate profile but drops samples without a location, and
-  // threads carry no creation stack: the count is checked on the text form.
+  // This snapshot predates the thread registry (no creation stacks): threadcreate falls back to
+  // one pseudo-frame per thread; the creation-stack form is tested in thread_endpoints_test.
   auto threads = pprof("-raw '" + service->url() + "/debug/pprof/threadcreate'");
   REQUIRE(threads.exit_code == 0);
   CHECK(parse_raw(threads.output).sample_types == "threadcreate/count");

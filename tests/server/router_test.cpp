@@ -161,6 +161,9 @@ TEST_CASE("/metrics passes promtool and carries the snapshot's figures") {
   CHECK(contains(m, "leakwatch_leaked_tasks 1\n"));
   CHECK(contains(m, "leakwatch_leaked_tasks_total 7\n"));
   CHECK(contains(m, "leakwatch_heap_sampled_sites 2\n"));
+  CHECK(contains(m, "leakwatch_threads{state=\"running\"} 1\n"));  // svc; lw-http is leakwatch's own
+  CHECK(contains(m, "leakwatch_threads{state=\"exited\"} 0\n"));
+  CHECK(contains(m, "leakwatch_threads_created_total 0\n"));
   CHECK(contains(m, "leakwatch_heap_dropped_samples_total 3\n"));
   CHECK(contains(m, "# TYPE process_cpu_seconds_total counter\n"));
   CHECK(contains(m, "process_resident_memory_bytes "));
@@ -228,7 +231,8 @@ TEST_CASE("cmdline, index and symbol answer as net/http/pprof does") {
   Response index = router.handle(get("/debug/pprof/"));
   CHECK(index.status == 200);
   CHECK(index.content_type == "text/html; charset=utf-8");
-  for (const char* name : {"allocs", "goroutine", "goroutineleak", "heap", "threadcreate", "cmdline", "symbol"})
+  for (const char* name : {"allocs", "goroutine", "goroutineleak", "heap", "threadcreate", "threadleak", "threads",
+                           "cmdline", "symbol"})
     CHECK(contains(index.body, std::string("<a href='") + name));
   CHECK(contains(index.body, "<td>3</td><td><a href='goroutine?debug=1'>goroutine</a>"));
   CHECK(contains(index.body, "<td>1</td><td><a href='goroutineleak?debug=1'>goroutineleak</a>"));

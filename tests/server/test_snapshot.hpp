@@ -41,6 +41,7 @@ inline snapshot::Snapshot sample_snapshot() {
   c.wait_reason = "sleep";
   s.tasks = {a, b, c};
   s.threads = {thread_record(100, "svc"), thread_record(101, "lw-http")};
+  s.threads[1].internal = true;
   s.leaked_tasks = 7;
   return s;
 }

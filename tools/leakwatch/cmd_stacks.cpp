@@ -1,9 +1,13 @@
-// leakwatch stacks URL|FILE [--group] [--leaked]: every task's stack now, in Go's goroutine dump
-// text (debug=2, or the aggregated debug=1 with --group), so goleak/panicparse-style tools read it.
+// leakwatch stacks URL|FILE [--group] [--leaked] [--tasks-only|--threads-only] [--internal]: every
+// task's and every OS thread's stack now, in Go's goroutine dump text (debug=2, or the aggregated
+// debug=1 with --group), so goleak/panicparse-style tools read the tasks part. Tasks come first,
+// then threads, a blank line between the two.
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 
 #include "src/profile/goroutine_text.hpp"
+#include "src/profile/thread_text.hpp"
 #include "tools/leakwatch/cli_args.hpp"
 #include "tools/leakwatch/commands.hpp"
 #include "tools/leakwatch/target.hpp"
@@ -12,29 +16,56 @@ namespace lw::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: leakwatch stacks URL|FILE [--group] [--leaked] [--timeout D]\n"
+    "usage: leakwatch stacks URL|FILE [--group] [--leaked] [--tasks-only | --threads-only]\n"
+    "                        [--internal] [--timeout D]\n"
     "\n"
-    "Prints every task of the target with its state, wait reason, exact wait time, stack and\n"
-    "creation site, as Go's goroutine?debug=2 does. FILE is a saved snapshot.\n"
+    "Prints every task of the target, then every OS thread, with its state, wait reason, exact\n"
+    "wait time, stack and creation site, as Go's goroutine?debug=2 does (threads as\n"
+    "'thread TID \"NAME\" [state, wait]:'). FILE is a saved snapshot.\n"
     "\n"
-    "  --group      one entry per distinct stack with a count (Go's debug=1)\n"
-    "  --leaked     only the tasks the runtime proved can never wake\n"
-    "  --timeout D  HTTP connect and read timeout (default 10s)\n";
+    "  --group         one entry per distinct stack with a count (Go's debug=1)\n"
+    "  --leaked        only the tasks and threads proven never to wake\n"
+    "  --tasks-only    print the tasks only\n"
+    "  --threads-only  print the threads only\n"
+    "  --internal      include leakwatch's own threads and the task runtime's workers\n"
+    "  --timeout D     HTTP connect and read timeout (default 10s)\n";
 
 }  // namespace
 
 int cmd_stacks(int argc, char** argv) {
-  auto args = parse_args("stacks", argc, argv, 2, {{"--group", false}, {"--leaked", false}, {"--timeout", true}});
+  auto args = parse_args("stacks", argc, argv, 2,
+                         {{"--group", false},
+                          {"--leaked", false},
+                          {"--tasks-only", false},
+                          {"--threads-only", false},
+                          {"--internal", false},
+                          {"--timeout", true}});
   if (!args) return usage_error("stacks", args.error().message);
   if (args->help) return std::fputs(kHelp, stdout), kExitClean;
   if (args->positional.size() != 1)
     return usage_error("stacks", args->positional.empty() ? "no target URL or file given" : "give one target URL or file");
+  if (args->has("--tasks-only") && args->has("--threads-only"))
+    return usage_error("stacks", "--tasks-only and --threads-only exclude each other");
   auto timeout = duration_flag(*args, "--timeout", kDefaultHttpTimeoutNs);
   if (!timeout) return usage_error("stacks", timeout.error().message);
   auto snap = read_snapshot_source(args->positional[0], *timeout);
   if (!snap) return runtime_error(snap.error().message);
-  profile::write_goroutine_text(std::cout, *snap, args->has("--group") ? 1 : 2,
-                                args->has("--leaked") ? profile::TaskSelection::kLeaked : profile::TaskSelection::kAll);
+  const int debug = args->has("--group") ? 1 : 2;
+  const bool leaked = args->has("--leaked");
+  const bool tasks = !args->has("--threads-only");
+  const bool threads = !args->has("--tasks-only");
+  if (tasks) {
+    std::ostringstream task_text;
+    profile::write_goroutine_text(task_text, *snap, debug,
+                                  leaked ? profile::TaskSelection::kLeaked : profile::TaskSelection::kAll);
+    std::cout << task_text.str();
+    // debug=1 records end with a blank line already; debug=2 records do not.
+    if (threads && debug == 2 && task_text.tellp() > 0) std::cout << '\n';
+  }
+  if (threads)
+    profile::write_thread_text(std::cout, *snap, debug,
+                               leaked ? profile::ThreadSelection::kLeaked : profile::ThreadSelection::kAll,
+                               args->has("--internal"));
   std::cout.flush();
   return std::cout ? kExitClean : runtime_error("cannot write to standard output");
 }

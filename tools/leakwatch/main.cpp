@@ -17,7 +17,7 @@ constexpr const char* kUsage =
     "  snapshot URL            take one snapshot of a target and store it\n"
     "  watch URL...            snapshot targets periodically and report leaks as they appear\n"
     "  diff                    report leaks found in the stored snapshots\n"
-    "  stacks URL|FILE         print every task's stack now (Go's goroutine dump)\n"
+    "  stacks URL|FILE         print every task's and thread's stack now (Go's goroutine dump)\n"
     "  top URL|FILE            print the top heap sites of a target or a snapshot file\n"
     "  export                  write a stored snapshot as a pprof profile\n"
     "  run -- PROGRAM ARGS...  run a program under the leakwatch tracker\n"
