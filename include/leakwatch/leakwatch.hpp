@@ -10,4 +10,5 @@
 #include "leakwatch/select.hpp"     // IWYU pragma: export
 #include "leakwatch/sync.hpp"       // IWYU pragma: export
 #include "leakwatch/task_info.hpp"  // IWYU pragma: export
+#include "leakwatch/thread_info.hpp"  // IWYU pragma: export
 #include "leakwatch/blocking.hpp"   // IWYU pragma: export

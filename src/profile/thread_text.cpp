@@ -38,6 +38,10 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 // is_thread_start_frame() says whether a creation-stack frame is thread-starting machinery
 // rather than the code that asked for the thread.
 bool is_thread_start_frame(std::string_view f) {
+  // A function template's demangled name starts with its return type ("void std::vector<...>::
+  // _M_realloc_insert<...>(...)"): look past it.
+  const std::size_t space = f.find(' ');
+  if (space != std::string_view::npos && space < f.find('(') && space < f.find('<')) f.remove_prefix(space + 1);
   return is_runtime_frame(f) || starts_with(f, "pthread_create") ||
          starts_with(f, "__pthread_create") || starts_with(f, "std::");
 }

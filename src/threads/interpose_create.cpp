@@ -33,7 +33,7 @@ struct ExitMark {
   }
 };
 
-void* start_thread(void* p) {
+LW_THREAD_HOOK void* start_thread(void* p) {
   auto* slot = static_cast<ThreadSlot*>(p);
   tls_slot = slot;
   slot->tid.store(static_cast<int>(gettid()), std::memory_order_relaxed);
@@ -95,7 +95,7 @@ extern "C" {
 // one frame starts the creation stack at pthread_create's caller. The stack is unwound with DWARF
 // (~140 ns, against the microseconds a thread takes to create): a frame-pointer walk would lose
 // the caller of std::thread's constructor, which libstdc++ calls without a frame pointer.
-__attribute__((visibility("default"))) int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
                                                           void* (*start)(void*), void* arg) {
   auto real = libc_threads().create;
   if (real == nullptr) return ENOSYS;
@@ -124,7 +124,7 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t* thread, con
   return rc;
 }
 
-__attribute__((visibility("default"))) int pthread_join(pthread_t thread, void** result) {
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_join(pthread_t thread, void** result) {
   auto real = libc_threads().join;
   if (real == nullptr) return ENOSYS;
   int rc;
@@ -136,7 +136,7 @@ __attribute__((visibility("default"))) int pthread_join(pthread_t thread, void**
   return rc;
 }
 
-__attribute__((visibility("default"))) int pthread_tryjoin_np(pthread_t thread, void** result) {
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_tryjoin_np(pthread_t thread, void** result) {
   auto real = libc_threads().tryjoin;
   if (real == nullptr) return ENOSYS;
   const int rc = real(thread, result);
@@ -144,7 +144,7 @@ __attribute__((visibility("default"))) int pthread_tryjoin_np(pthread_t thread, 
   return rc;
 }
 
-__attribute__((visibility("default"))) int pthread_timedjoin_np(pthread_t thread, void** result,
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_timedjoin_np(pthread_t thread, void** result,
                                                                 const timespec* deadline) {
   auto real = libc_threads().timedjoin;
   if (real == nullptr) return ENOSYS;
@@ -157,7 +157,7 @@ __attribute__((visibility("default"))) int pthread_timedjoin_np(pthread_t thread
   return rc;
 }
 
-__attribute__((visibility("default"))) int pthread_clockjoin_np(pthread_t thread, void** result,
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_clockjoin_np(pthread_t thread, void** result,
                                                                 clockid_t clock, const timespec* deadline) {
   auto real = libc_threads().clockjoin;
   if (real == nullptr) return ENOSYS;
@@ -170,7 +170,7 @@ __attribute__((visibility("default"))) int pthread_clockjoin_np(pthread_t thread
   return rc;
 }
 
-__attribute__((visibility("default"))) int pthread_detach(pthread_t thread) {
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_detach(pthread_t thread) {
   auto real = libc_threads().detach;
   if (real == nullptr) return ENOSYS;
   const int rc = real(thread);

@@ -18,17 +18,17 @@ using lw::os_threads::WaitScope;
 
 namespace {
 
-[[gnu::noinline]] int contended_mutex_lock(pthread_mutex_t* m) noexcept {
+LW_THREAD_HOOK [[gnu::noinline]] int contended_mutex_lock(pthread_mutex_t* m) noexcept {
   WaitScope wait(WaitKind::kMutexLock, m, false);
   return lw_glibc_mutex_lock(m);
 }
 
-[[gnu::noinline]] int contended_rdlock(pthread_rwlock_t* l) noexcept {
+LW_THREAD_HOOK [[gnu::noinline]] int contended_rdlock(pthread_rwlock_t* l) noexcept {
   WaitScope wait(WaitKind::kRwlockRead, l, false);
   return lw_glibc_rwlock_rdlock(l);
 }
 
-[[gnu::noinline]] int contended_wrlock(pthread_rwlock_t* l) noexcept {
+LW_THREAD_HOOK [[gnu::noinline]] int contended_wrlock(pthread_rwlock_t* l) noexcept {
   WaitScope wait(WaitKind::kRwlockWrite, l, false);
   return lw_glibc_rwlock_wrlock(l);
 }
@@ -37,13 +37,13 @@ namespace {
 
 extern "C" {
 
-__attribute__((visibility("default"))) int pthread_mutex_lock(pthread_mutex_t* m) {
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_mutex_lock(pthread_mutex_t* m) {
   const int rc = lw_glibc_mutex_trylock(m);
   if (rc != EBUSY) [[likely]] return rc;
   return contended_mutex_lock(m);
 }
 
-__attribute__((visibility("default"))) int pthread_mutex_timedlock(pthread_mutex_t* m, const timespec* deadline) {
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_mutex_timedlock(pthread_mutex_t* m, const timespec* deadline) {
   const int rc = lw_glibc_mutex_trylock(m);
   if (rc != EBUSY) return rc;
   auto real = libc_threads().mutex_timedlock;
@@ -52,7 +52,7 @@ __attribute__((visibility("default"))) int pthread_mutex_timedlock(pthread_mutex
   return real(m, deadline);
 }
 
-__attribute__((visibility("default"))) int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock,
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock,
                                                                    const timespec* deadline) {
   const int rc = lw_glibc_mutex_trylock(m);
   if (rc != EBUSY) return rc;
@@ -62,19 +62,19 @@ __attribute__((visibility("default"))) int pthread_mutex_clocklock(pthread_mutex
   return real(m, clock, deadline);
 }
 
-__attribute__((visibility("default"))) int pthread_rwlock_rdlock(pthread_rwlock_t* l) {
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_rdlock(pthread_rwlock_t* l) {
   const int rc = lw_glibc_rwlock_tryrdlock(l);
   if (rc != EBUSY) [[likely]] return rc;
   return contended_rdlock(l);
 }
 
-__attribute__((visibility("default"))) int pthread_rwlock_wrlock(pthread_rwlock_t* l) {
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_wrlock(pthread_rwlock_t* l) {
   const int rc = lw_glibc_rwlock_trywrlock(l);
   if (rc != EBUSY) [[likely]] return rc;
   return contended_wrlock(l);
 }
 
-__attribute__((visibility("default"))) int pthread_rwlock_timedrdlock(pthread_rwlock_t* l, const timespec* deadline) {
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_timedrdlock(pthread_rwlock_t* l, const timespec* deadline) {
   const int rc = lw_glibc_rwlock_tryrdlock(l);
   if (rc != EBUSY) return rc;
   auto real = libc_threads().rwlock_timedrdlock;
@@ -83,7 +83,7 @@ __attribute__((visibility("default"))) int pthread_rwlock_timedrdlock(pthread_rw
   return real(l, deadline);
 }
 
-__attribute__((visibility("default"))) int pthread_rwlock_timedwrlock(pthread_rwlock_t* l, const timespec* deadline) {
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_timedwrlock(pthread_rwlock_t* l, const timespec* deadline) {
   const int rc = lw_glibc_rwlock_trywrlock(l);
   if (rc != EBUSY) return rc;
   auto real = libc_threads().rwlock_timedwrlock;
@@ -92,7 +92,7 @@ __attribute__((visibility("default"))) int pthread_rwlock_timedwrlock(pthread_rw
   return real(l, deadline);
 }
 
-__attribute__((visibility("default"))) int pthread_rwlock_clockrdlock(pthread_rwlock_t* l, clockid_t clock,
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_clockrdlock(pthread_rwlock_t* l, clockid_t clock,
                                                                       const timespec* deadline) {
   const int rc = lw_glibc_rwlock_tryrdlock(l);
   if (rc != EBUSY) return rc;
@@ -102,7 +102,7 @@ __attribute__((visibility("default"))) int pthread_rwlock_clockrdlock(pthread_rw
   return real(l, clock, deadline);
 }
 
-__attribute__((visibility("default"))) int pthread_rwlock_clockwrlock(pthread_rwlock_t* l, clockid_t clock,
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_clockwrlock(pthread_rwlock_t* l, clockid_t clock,
                                                                       const timespec* deadline) {
   const int rc = lw_glibc_rwlock_trywrlock(l);
   if (rc != EBUSY) return rc;
@@ -112,14 +112,14 @@ __attribute__((visibility("default"))) int pthread_rwlock_clockwrlock(pthread_rw
   return real(l, clock, deadline);
 }
 
-__attribute__((visibility("default"))) int pthread_cond_wait(pthread_cond_t* c, pthread_mutex_t* m) {
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_cond_wait(pthread_cond_t* c, pthread_mutex_t* m) {
   auto real = libc_threads().cond_wait;
   if (real == nullptr) return ENOSYS;
   WaitScope wait(WaitKind::kConditionWait, c, false);
   return real(c, m);
 }
 
-__attribute__((visibility("default"))) int pthread_cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m,
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m,
                                                                   const timespec* deadline) {
   auto real = libc_threads().cond_timedwait;
   if (real == nullptr) return ENOSYS;
@@ -127,7 +127,7 @@ __attribute__((visibility("default"))) int pthread_cond_timedwait(pthread_cond_t
   return real(c, m, deadline);
 }
 
-__attribute__((visibility("default"))) int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m,
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m,
                                                                   clockid_t clock, const timespec* deadline) {
   auto real = libc_threads().cond_clockwait;
   if (real == nullptr) return ENOSYS;
@@ -135,7 +135,7 @@ __attribute__((visibility("default"))) int pthread_cond_clockwait(pthread_cond_t
   return real(c, m, clock, deadline);
 }
 
-__attribute__((visibility("default"))) int sem_wait(sem_t* s) {
+LW_THREAD_HOOK __attribute__((visibility("default"))) int sem_wait(sem_t* s) {
   const int saved_errno = errno;
   if (sem_trywait(s) == 0) [[likely]] return 0;
   if (errno != EAGAIN) return -1;
@@ -146,7 +146,7 @@ __attribute__((visibility("default"))) int sem_wait(sem_t* s) {
   return real(s);
 }
 
-__attribute__((visibility("default"))) int sem_timedwait(sem_t* s, const timespec* deadline) {
+LW_THREAD_HOOK __attribute__((visibility("default"))) int sem_timedwait(sem_t* s, const timespec* deadline) {
   const int saved_errno = errno;
   if (sem_trywait(s) == 0) return 0;
   if (errno != EAGAIN) return -1;
@@ -157,7 +157,7 @@ __attribute__((visibility("default"))) int sem_timedwait(sem_t* s, const timespe
   return real(s, deadline);
 }
 
-__attribute__((visibility("default"))) int sem_clockwait(sem_t* s, clockid_t clock, const timespec* deadline) {
+LW_THREAD_HOOK __attribute__((visibility("default"))) int sem_clockwait(sem_t* s, clockid_t clock, const timespec* deadline) {
   const int saved_errno = errno;
   if (sem_trywait(s) == 0) return 0;
   if (errno != EAGAIN) return -1;
@@ -168,7 +168,7 @@ __attribute__((visibility("default"))) int sem_clockwait(sem_t* s, clockid_t clo
   return real(s, clock, deadline);
 }
 
-__attribute__((visibility("default"))) int pthread_barrier_wait(pthread_barrier_t* b) {
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_barrier_wait(pthread_barrier_t* b) {
   auto real = libc_threads().barrier_wait;
   if (real == nullptr) return ENOSYS;
   WaitScope wait(WaitKind::kBarrierWait, b, false);

@@ -9,6 +9,7 @@
 #include "src/threads/thread_list.hpp"
 
 #include "leakwatch/thread_info.hpp"
+#include "src/base/call_site.hpp"
 #include "src/threads/deadlock_proof.hpp"
 #include "src/threads/proc_task.hpp"
 #include "src/threads/stack_signal.hpp"
@@ -82,6 +83,16 @@ ThreadJoin to_join(SlotJoin j) {
 }
 
 std::vector<std::uintptr_t> pcs(const unwind::StackTrace& t) { return {t.pc, t.pc + t.depth}; }
+
+// current_pcs() is a current stack without the frames of leakwatch's own hooks (the wrapper a
+// wait passes through, the start wrapper every thread begins in): the program's frames remain.
+std::vector<std::uintptr_t> current_pcs(const unwind::StackTrace& t) {
+  std::vector<std::uintptr_t> out;
+  out.reserve(t.depth);
+  for (std::uint32_t i = 0; i < t.depth; ++i)
+    if (!os_threads::in_hook_code(base::call_site(t.pc[i]))) out.push_back(t.pc[i]);
+  return out;
+}
 
 bool is_internal_name(const std::string& name) { return name.rfind("lw-", 0) == 0; }
 
@@ -218,7 +229,7 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
     for (std::size_t k = 0; k < ask.size(); ++k) {
       ThreadInfo& t = out[at[k]];
       if (stacks[k].ok) {
-        t.stack = pcs(stacks[k].trace);
+        t.stack = current_pcs(stacks[k].trace);
       } else {
         t.stack_error = stacks[k].why;
       }

@@ -150,6 +150,14 @@ const bool kAtFork = [] {
 
 }  // namespace
 
+extern "C" const char __start_lw_thread_hooks[];
+extern "C" const char __stop_lw_thread_hooks[];
+
+bool in_hook_code(std::uintptr_t pc) noexcept {
+  return pc >= reinterpret_cast<std::uintptr_t>(__start_lw_thread_hooks) &&
+         pc < reinterpret_cast<std::uintptr_t>(__stop_lw_thread_hooks);
+}
+
 const char* to_string(WaitKind k) noexcept {
   switch (k) {
     case WaitKind::kNone: return "";

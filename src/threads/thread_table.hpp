@@ -154,6 +154,11 @@ TableCounters table_counters() noexcept;
 void note_exited_tid(int tid) noexcept;
 bool was_exited_tid(int tid) noexcept;
 
+// LW_THREAD_HOOK puts a hook in its own section, so the frames it leaves in a stack can be told
+// apart by address (in_hook_code) and dropped from what the views show.
+#define LW_THREAD_HOOK __attribute__((section("lw_thread_hooks")))
+bool in_hook_code(std::uintptr_t pc) noexcept;
+
 // The calling thread's slot (initial-exec TLS: no allocation to reach it); null for threads the
 // tracker did not see start.
 inline thread_local ThreadSlot* tls_slot __attribute__((tls_model("initial-exec"))) = nullptr;
