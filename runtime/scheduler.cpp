@@ -76,6 +76,7 @@
 #include "src/base/current_task.hpp"
 #include "src/base/log.hpp"
 #include "src/base/task_stacks.hpp"
+#include "src/base/thread_role.hpp"
 
 namespace lw::rt {
 
@@ -535,6 +536,7 @@ void worker_main(Worker* w) {
   char name[16];
   std::snprintf(name, sizeof name, "lw-worker-%d", w->index);
   pthread_setname_np(pthread_self(), name);
+  base::set_thread_role(base::ThreadRole::kRuntimeWorker);
   tls_worker = w;
   fiber_init_thread(&w->ctx);
   w->rng = static_cast<std::uint64_t>(w->index) * 0x9E3779B97F4A7C15ULL + 1;
@@ -607,6 +609,7 @@ void kick_poller(Runtime* rt) noexcept {
 
 void poller_main(Runtime* rt) {
   pthread_setname_np(pthread_self(), "lw-netpoll");
+  base::set_thread_role(base::ThreadRole::kInternal);
   epoll_event evs[64];
   while (!rt->poller_stop.load()) {
     int timeout_ms = -1;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "src/base/log.hpp"
+#include "src/base/thread_role.hpp"
 #include "src/heap/hook_guard.hpp"
 
 namespace lw::server {
@@ -36,7 +37,10 @@ class NamedPool final : public httplib::TaskQueue {
  public:
   explicit NamedPool(int n) {
     for (int i = 0; i < n; ++i) {
-      threads_.emplace_back([this] { run(); });
+      threads_.emplace_back([this] {
+        base::set_thread_role(base::ThreadRole::kInternal);
+        run();
+      });
       char name[32];
       std::snprintf(name, sizeof name, "lw-http-%d", i);
       name[15] = '\0';  // the kernel's limit for a thread name
@@ -237,6 +241,7 @@ Result<std::unique_ptr<HttpService>> HttpService::start(ServiceOptions options) 
       ~BlockSignals() { pthread_sigmask(SIG_SETMASK, &saved, nullptr); }
     } blocked;
     impl->listener = std::thread([self] {
+      base::set_thread_role(base::ThreadRole::kInternal);
       heap::UntrackedScope untracked;  // the accept loop allocates each connection's task
       self->http.listen_after_bind();
     });

@@ -10,6 +10,7 @@
 
 #include "leakwatch/thread_info.hpp"
 #include "src/base/call_site.hpp"
+#include "src/base/thread_role.hpp"
 #include "src/threads/deadlock_proof.hpp"
 #include "src/threads/proc_task.hpp"
 #include "src/threads/stack_signal.hpp"
@@ -34,6 +35,7 @@ struct SlotCopy {
   std::int64_t exit_ns = 0;
   pthread_t handle = 0;
   char exit_name[16] = {};
+  base::ThreadRole role = base::ThreadRole::kUser;
   unwind::StackTrace create_stack;
 };
 
@@ -55,6 +57,7 @@ void copy_slot(const ThreadSlot& s, void* arg) {
   c.start_ns = s.start_ns;
   c.exit_ns = s.exit_ns.load(std::memory_order_relaxed);
   c.handle = s.handle.load(std::memory_order_relaxed);
+  c.role = static_cast<base::ThreadRole>(s.role.load(std::memory_order_relaxed));
   std::copy(std::begin(s.exit_name), std::end(s.exit_name), c.exit_name);
   c.create_stack = s.create_stack;
   t->out->push_back(c);
@@ -84,6 +87,11 @@ ThreadJoin to_join(SlotJoin j) {
 
 std::vector<std::uintptr_t> pcs(const unwind::StackTrace& t) { return {t.pc, t.pc + t.depth}; }
 
+void set_role(ThreadInfo* t, base::ThreadRole role) {
+  t->runtime_worker = role == base::ThreadRole::kRuntimeWorker;
+  t->internal = role != base::ThreadRole::kUser;
+}
+
 // current_pcs() is a current stack without the frames of leakwatch's own hooks (the wrapper a
 // wait passes through, the start wrapper every thread begins in): the program's frames remain.
 std::vector<std::uintptr_t> current_pcs(const unwind::StackTrace& t) {
@@ -93,8 +101,6 @@ std::vector<std::uintptr_t> current_pcs(const unwind::StackTrace& t) {
     if (!os_threads::in_hook_code(base::call_site(t.pc[i]))) out.push_back(t.pc[i]);
   return out;
 }
-
-bool is_internal_name(const std::string& name) { return name.rfind("lw-", 0) == 0; }
 
 // confirm_waits() re-reads each node's wait: the same seq means the same call, never left.
 bool confirm_waits(const std::vector<const os_threads::WaitNode*>& nodes, void* arg) {
@@ -145,9 +151,8 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
     t.tid = tid;
     t.name = p.name;
     t.cpu_ns = p.cpu_ns;
-    t.runtime_worker = p.name.rfind("lw-worker", 0) == 0;
-    t.internal = is_internal_name(p.name);
     if (slot != nullptr) {
+      set_role(&t, slot->role);
       t.creator_tid = slot->creator_tid;
       t.creator_task = TaskId{slot->creator_task};
       t.start_time_unix_ns = slot->start_ns;
@@ -204,7 +209,7 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
     t.exit_time_unix_ns = c.exit_ns;
     t.join = to_join(c.join);
     t.create_stack = pcs(c.create_stack);
-    t.internal = is_internal_name(t.name);
+    set_role(&t, c.role);
     out.push_back(std::move(t));
   }
 

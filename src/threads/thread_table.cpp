@@ -87,6 +87,7 @@ void reset(ThreadSlot* s) noexcept {
   s->state.store(SlotState::kFree, std::memory_order_relaxed);
   s->join.store(SlotJoin::kUnknown, std::memory_order_relaxed);
   s->main_thread = false;
+  s->role.store(0, std::memory_order_relaxed);
   s->tid.store(0, std::memory_order_relaxed);
   s->handle.store(0, std::memory_order_relaxed);
   s->creator_tid = 0;

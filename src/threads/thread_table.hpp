@@ -51,6 +51,7 @@ struct ThreadSlot {
   std::atomic<SlotJoin> join{SlotJoin::kUnknown};
   std::uint32_t generation = 0;        // bumped at each acquire; guarded by the table lock
   bool main_thread = false;            // owner (set once)
+  std::atomic<std::uint8_t> role{0};   // owner: a base::ThreadRole, declared by leakwatch's own threads
   std::atomic<int> tid{0};             // owner: set by mark_started
   std::atomic<pthread_t> handle{0};    // the pthread_t; 0 for threads found in /proc
   std::int64_t creator_tid = 0;        // creator

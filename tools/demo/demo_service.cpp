@@ -1,5 +1,6 @@
 // demo_service: a small order-lookup service on the leakwatch runtime, driving its own traffic,
-// with three faults planted on purpose and two healthy parts that look alike at first sight.
+// with three task and heap faults planted on purpose and two healthy parts that look alike at
+// first sight. Its plain OS threads, with three thread faults of their own, are in demo_threads.cpp.
 //
 // Faults (what `leakwatch watch` must name):
 //   1. heap_growth    demo::append_audit_record keeps every request's audit record forever.
@@ -29,6 +30,8 @@
 #include <vector>
 
 #include <leakwatch/leakwatch.hpp>
+
+#include "tools/demo/demo_threads.hpp"
 
 namespace demo {
 
@@ -171,6 +174,7 @@ void serve(double seconds, double rate) {
       inflight.done();
     });
     if (id % 200 == 0) open_session();
+    on_request(id, g_fixed);
     lw::sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(1.0 / rate)));
   }
   inflight.wait();
@@ -199,5 +203,6 @@ int main(int argc, char** argv) {
   }
   if (std::getenv("LEAKWATCH_HTTP") == nullptr)
     std::fprintf(stderr, "demo: set LEAKWATCH_HTTP=127.0.0.1:0 to watch it with leakwatch\n");
+  demo::start_background_threads(demo::g_fixed);
   return lw::run([seconds, rate] { demo::serve(seconds, rate); });
 }
