@@ -27,6 +27,25 @@ const std::vector<std::string>& StackNames::frames(StackKey key) const {
   return it == by_key_.end() ? kNone : it->second;
 }
 
+ThreadPoint thread_point(const snapshot::ThreadRecord& t, StackKey stack, StackKey create_stack) {
+  ThreadPoint p;
+  p.tid = t.tid;
+  p.state = t.state;
+  p.wait_reason = t.wait_reason;
+  p.wait_since_unix_ns = t.wait_since_unix_ns;
+  p.wait_object = t.wait_object;
+  p.timed_wait = t.timed_wait;
+  p.exit_time_unix_ns = t.exit_time_unix_ns;
+  p.join = t.join;
+  p.cpu_ns = t.cpu_ns;
+  p.stack = stack;
+  p.create_stack = create_stack;
+  p.leaked = t.leaked;
+  p.leak_reason = t.leak_reason;
+  p.ignored = t.internal || t.runtime_worker;
+  return p;
+}
+
 Point point_from_snapshot(const snapshot::Snapshot& s, std::int64_t snapshot_id, StackNames& names) {
   std::unordered_map<std::uint64_t, const snapshot::Location*> by_address;
   for (const snapshot::Location& l : s.locations) by_address.emplace(l.address, &l);
@@ -68,6 +87,9 @@ Point point_from_snapshot(const snapshot::Snapshot& s, std::int64_t snapshot_id,
     p.tasks.push_back({t.id, t.state, t.wait_reason, t.wait_since_unix_ns, t.switch_count,
                        key(t.stack_id), key(t.create_stack_id), t.leaked, t.leak_reason});
   }
+  p.threads.reserve(s.threads.size());
+  for (const snapshot::ThreadRecord& t : s.threads)
+    p.threads.push_back(thread_point(t, key(t.stack_id), key(t.create_stack_id)));
   return p;
 }
 
