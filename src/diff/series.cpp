@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <unordered_map>
+#include <utility>
 
 namespace lw::diff {
 
@@ -27,11 +28,11 @@ const std::vector<std::string>& StackNames::frames(StackKey key) const {
   return it == by_key_.end() ? kNone : it->second;
 }
 
-ThreadPoint thread_point(const snapshot::ThreadRecord& t, StackKey stack, StackKey create_stack) {
+ThreadPoint thread_point(snapshot::ThreadRecord t, StackKey stack, StackKey create_stack) {
   ThreadPoint p;
   p.tid = t.tid;
   p.state = t.state;
-  p.wait_reason = t.wait_reason;
+  p.wait_reason = std::move(t.wait_reason);
   p.wait_since_unix_ns = t.wait_since_unix_ns;
   p.wait_object = t.wait_object;
   p.timed_wait = t.timed_wait;
@@ -41,7 +42,7 @@ ThreadPoint thread_point(const snapshot::ThreadRecord& t, StackKey stack, StackK
   p.stack = stack;
   p.create_stack = create_stack;
   p.leaked = t.leaked;
-  p.leak_reason = t.leak_reason;
+  p.leak_reason = std::move(t.leak_reason);
   p.ignored = t.internal || t.runtime_worker;
   return p;
 }

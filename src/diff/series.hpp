@@ -51,8 +51,9 @@ struct ThreadPoint {
   bool ignored = false;                 // leakwatch's own threads (internal, runtime workers): never findings
 };
 
-// thread_point() cuts `t` down to a ThreadPoint whose stacks are `stack` / `create_stack`.
-ThreadPoint thread_point(const snapshot::ThreadRecord& t, StackKey stack, StackKey create_stack);
+// thread_point() cuts `t` down to a ThreadPoint whose stacks are `stack` / `create_stack` (pass
+// a record no longer needed as an rvalue: its strings are moved, not copied).
+ThreadPoint thread_point(snapshot::ThreadRecord t, StackKey stack, StackKey create_stack);
 
 // Point is one snapshot.
 struct Point {

@@ -63,11 +63,11 @@ Result<Analysis> analyze(store::Store& st, const AnalysisRequest& req) {
     auto threads = st.threads(info.id);
     if (!threads) return threads.error();
     p.threads.reserve(threads->size());
-    for (const auto& t : *threads) {
+    for (auto& t : *threads) {
       auto stack = static_cast<std::int64_t>(t.stack_id), create_stack = static_cast<std::int64_t>(t.create_stack_id);
       if (auto r = name(stack); !r) return r.error();
       if (auto r = name(create_stack); !r) return r.error();
-      p.threads.push_back(diff::thread_point(t, stack, create_stack));
+      p.threads.push_back(diff::thread_point(std::move(t), stack, create_stack));
     }
     // A target that sends no instance id is told apart by pid and start time.
     std::string run = !info.instance_id.empty() ? info.instance_id
