@@ -48,6 +48,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 
@@ -188,11 +189,12 @@ struct TaskWaiters {
   static std::uint64_t id(const Record& t) { return t.id; }
   static bool judged(const Record&) { return true; }
   static bool live(const Record& t) { return t.state != snapshot::TaskState::kDead; }
-  // blocked_on() is the wait reason a blocked record is grouped under; nullopt when not blocked.
+  // blocked_on() is the wait reason a blocked record is grouped under (a view into the record or
+  // a literal); nullopt when not blocked.
   // A task inside a blocking call (lw::BlockingCall: a read that never returns is as stuck as a
   // receive that never does) is grouped under "syscall".
-  static std::optional<std::string> blocked_on(const Record& t) {
-    if (t.state == snapshot::TaskState::kSyscall) return std::string("syscall");
+  static std::optional<std::string_view> blocked_on(const Record& t) {
+    if (t.state == snapshot::TaskState::kSyscall) return "syscall";
     if (t.state == snapshot::TaskState::kWaiting) return t.wait_reason;
     return std::nullopt;
   }
@@ -212,11 +214,11 @@ struct ThreadWaiters {
   static std::uint64_t id(const Record& t) { return static_cast<std::uint64_t>(t.tid); }
   static bool judged(const Record& t) { return !t.ignored; }
   static bool live(const Record& t) { return t.state != snapshot::ThreadState::kExited; }
-  static std::optional<std::string> blocked_on(const Record& t) {
+  static std::optional<std::string_view> blocked_on(const Record& t) {
     bool in_call = t.state == snapshot::ThreadState::kSyscall;
     if (!in_call && t.state != snapshot::ThreadState::kWaiting) return std::nullopt;
     if (t.timed_wait && t.wait_since_unix_ns == 0) return std::nullopt;  // see the top of the file
-    if (t.wait_reason.empty()) return std::string(in_call ? "syscall" : "wait");
+    if (t.wait_reason.empty()) return in_call ? "syscall" : "wait";
     return t.wait_reason;
   }
   static bool unmoved(const Record& before, const Record& now) {
@@ -253,6 +255,8 @@ std::size_t first_alike(const Series& s, const ById<W>& index, const typename W:
   return first;
 }
 
+// growth_by_creation_site() is task_growth / thread_growth: the live records per creation site
+// (per current stack when there is none), judged by test_growth() on exact counts.
 template <class W>
 void growth_by_creation_site(const Series& s, const std::vector<double>& xs, const StackNames& names,
                              const DetectOptions& o, std::vector<Finding>& out) {
@@ -311,12 +315,12 @@ void stuck_and_leaked(const Series& s, const ById<W>& index, const StackNames& n
       if (f.ids.size() < kMaxIds) f.ids.push_back(W::id(t));
       continue;
     }
-    std::optional<std::string> reason = W::blocked_on(t);
+    std::optional<std::string_view> reason = W::blocked_on(t);
     if (!reason) continue;
     std::size_t first = first_alike<W>(s, index, t, W::unmoved);
     std::int64_t unchanged = last.time_unix_ns - s.points[first].time_unix_ns;
     if (first == s.points.size() - 1 || unchanged < o.stuck_after_ns) continue;
-    Finding& f = stuck[{*reason, t.stack, t.create_stack}];
+    Finding& f = stuck[{std::string(*reason), t.stack, t.create_stack}];
     if (f.count == 0) {
       f = base_finding(W::kStuck, s);
       f.span_ns = 0;  // set by the group's longest-stuck member below
