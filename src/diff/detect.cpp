@@ -358,9 +358,11 @@ void unjoined_threads(const Series& s, const ById<ThreadWaiters>& index, const S
   std::map<StackKey, Finding> by_site;
   for (const ThreadPoint& t : last.threads) {
     if (t.ignored || !unjoined(t)) continue;
-    std::size_t first = first_alike<ThreadWaiters>(s, index, t, [&](const ThreadPoint& before, const ThreadPoint& now) {
+    // The same thread: a reused tid exits at another time.
+    auto same_exit = [&](const ThreadPoint& before, const ThreadPoint& now) {
       return unjoined(before) && before.exit_time_unix_ns == now.exit_time_unix_ns;
-    });
+    };
+    std::size_t first = first_alike<ThreadWaiters>(s, index, t, same_exit);
     if (first == s.points.size() - 1) continue;
     std::int64_t gone = t.exit_time_unix_ns > 0 ? last.time_unix_ns - t.exit_time_unix_ns
                                                 : last.time_unix_ns - s.points[first].time_unix_ns;
@@ -425,10 +427,11 @@ void fold_growth(std::vector<Finding>& out, std::vector<bool>& drop) {
   }
 }
 
-// fold_explained() keeps one finding per fault. Task growth at a creation site whose tasks are
-// already reported leaked or stuck is the same fault seen twice: it becomes that finding's growth
-// rate (tasks and threads alike). A process-level trend is dropped when a site-level finding of the same resource is there
-// to explain it; it stays when no single site does (growth spread thinly over many sites).
+// fold_explained() keeps one finding per fault. Task (thread) growth at a creation site whose
+// tasks (threads) are already reported leaked or stuck is the same fault seen twice: it becomes
+// that finding's growth rate. A process-level trend is dropped when a site-level finding of the
+// same resource is there to explain it; it stays when no single site does (growth spread thinly
+// over many sites).
 void fold_explained(std::vector<Finding>& out) {
   std::vector<bool> drop(out.size(), false);
   bool heap_site = false, task_site = false;

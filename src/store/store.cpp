@@ -2,8 +2,8 @@
 //
 // A snapshot is written in one transaction: its row (MemStats columns + the encoded bytes as
 // received, so `export` and future leakwatch versions can read everything the target sent), its
-// heap sites, its tasks and its threads. The tables exist so the differ can read a series of 100 snapshots
-// without decoding 100 blobs; the blob stays the source of truth for profiles.
+// heap sites, its tasks and its threads. The tables exist so the differ can read a series of 100
+// snapshots without decoding 100 blobs; the blob stays the source of truth for profiles.
 //
 // Stacks are interned by function names (see schema.cpp); ids are never reused, because stacks are
 // never deleted (retention drops snapshots, sites and tasks; the stack table only grows with the
@@ -335,8 +335,8 @@ Result<void> Store::add_threads(std::int64_t snapshot_id, const snapshot::Snapsh
   std::map<std::int64_t, std::int64_t> creates;
   for (const snapshot::ThreadCreateSite& c : s.thread_creates) creates[store_stack(c.stack_id)] += c.count;
   std::vector<std::pair<std::int64_t, std::int64_t>> rows(creates.begin(), creates.end());
-  return insert_rows(*db_, "INSERT INTO thread_create_sites(snapshot_id, stack_id, count) VALUES", 3, rows.size(),
-                     [&](Statement& st, int p, std::size_t i) {
+  return insert_rows(*db_, "INSERT INTO thread_create_sites(snapshot_id, stack_id, count) VALUES", 3,
+                     rows.size(), [&](Statement& st, int p, std::size_t i) {
                        st.bind(p, snapshot_id).bind(p + 1, rows[i].first).bind(p + 2, rows[i].second);
                      });
 }

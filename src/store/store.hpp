@@ -1,6 +1,6 @@
 // store.hpp: the snapshot store: snapshots of many targets kept in one SQLite file, with the
-// figures the differ needs (MemStats, heap sites, tasks, threads, stacks by function name) in tables beside
-// the encoded snapshot, which is kept byte for byte.
+// figures the differ needs (MemStats, heap sites, tasks, threads, stacks by function name) in
+// tables beside the encoded snapshot, which is kept byte for byte.
 // Not thread-safe: one Store per thread. Any number of processes may open the same file: one
 // writes at a time (others wait up to the busy timeout), readers never wait. Allocates.
 #pragma once

@@ -64,7 +64,8 @@ Result<Analysis> analyze(store::Store& st, const AnalysisRequest& req) {
     if (!threads) return threads.error();
     p.threads.reserve(threads->size());
     for (auto& t : *threads) {
-      auto stack = static_cast<std::int64_t>(t.stack_id), create_stack = static_cast<std::int64_t>(t.create_stack_id);
+      auto stack = static_cast<std::int64_t>(t.stack_id);  // store stack ids (thread_pack.hpp)
+      auto create_stack = static_cast<std::int64_t>(t.create_stack_id);
       if (auto r = name(stack); !r) return r.error();
       if (auto r = name(create_stack); !r) return r.error();
       p.threads.push_back(diff::thread_point(std::move(t), stack, create_stack));
