@@ -28,13 +28,17 @@
 //
 // OS threads are judged by the same code (Waiters below says what differs). A thread has no switch
 // count; what shows that it ran is its CPU time (utime + stime) and its wait: an interposed wait
-// has an exact start, which changes each time the thread wakes and waits again, and a syscall has
-// the same name and descriptor. So a thread is unmoved while its state, stack, wait reason, wait
-// object, wait start and CPU time are all the same. A timed wait with no exact start (a syscall
-// with a timeout) is never stuck: it may have returned and been re-entered between two snapshots
-// at a cost below the clock tick CPU time is counted in, and it ends by itself. Rejected: judging
-// threads by the wait start alone (syscalls have none) or by CPU time alone (a wait re-entered
-// without a tick of CPU time would read as stuck).
+// has an exact start, which changes each time the thread wakes and waits again; a syscall has no
+// start, only its name and descriptor. So a thread is unmoved while its state, stack, wait reason,
+// wait object, wait start and CPU time are all the same. Two waits are never stuck:
+//   - a timed wait with no exact start (a syscall with a timeout): it may have returned and been
+//     re-entered between two snapshots at a cost below the clock tick CPU time is counted in, and
+//     it ends by itself;
+//   - a join: it waits for another thread to end, and that thread is judged itself (stuck, leaked,
+//     growing); a main() joining a server thread that runs for the life of the process is the
+//     commonest shape of a healthy C++ service.
+// Rejected: judging threads by the wait start alone (syscalls have none) or by CPU time alone (a
+// wait re-entered without a tick of CPU time would read as stuck).
 //
 // Unjoined threads: a thread that exited while joinable keeps its stack until joined. One that
 // exited moments before a snapshot may be joined right after it, so it is reported only when the
@@ -59,6 +63,7 @@ namespace {
 
 constexpr double kNsPerMinute = 60e9;
 constexpr std::size_t kMaxIds = 10;
+constexpr std::string_view kJoinWait = "thread join";  // ThreadRecord::wait_reason of pthread_join
 
 struct Growth {
   bool grows = false;
@@ -218,6 +223,7 @@ struct ThreadWaiters {
     bool in_call = t.state == snapshot::ThreadState::kSyscall;
     if (!in_call && t.state != snapshot::ThreadState::kWaiting) return std::nullopt;
     if (t.timed_wait && t.wait_since_unix_ns == 0) return std::nullopt;  // see the top of the file
+    if (t.wait_reason == kJoinWait) return std::nullopt;                   // likewise
     if (t.wait_reason.empty()) return in_call ? "syscall" : "wait";
     return t.wait_reason;
   }

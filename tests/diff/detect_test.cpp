@@ -352,8 +352,8 @@ const std::vector<std::string> kLoopCreate = {"pthread_create", "Server::start"}
 // workers on a condition variable, each woken every other minute (new wait start, a little CPU);
 // a long-lived event loop in epoll_wait whose CPU time grows; per-request threads that come and
 // go (created, run, exit and are joined by the next snapshot); a detached thread that exits; a
-// timed poll in a syscall that uses no measurable CPU; and leakwatch's own threads, which sit
-// still forever.
+// timed poll in a syscall that uses no measurable CPU; main() joining the server thread; and
+// leakwatch's own threads, which sit still forever.
 void healthy_threads(SnapshotBuilder& b, int i) {
   for (int w = 0; w < 4; ++w) {
     int woken = (i + w) / 2;  // worker w wakes every two minutes, staggered
@@ -378,6 +378,12 @@ void healthy_threads(SnapshotBuilder& b, int i) {
   auto& poll = b.syscall_thread(310, "nanosleep", 5'000'000, {"clock_nanosleep", "Watchdog::tick"},
                                 {"pthread_create", "Watchdog::start"});
   poll.timed_wait = true;
+  // main() joining the server thread for the life of the process.
+  auto& main_thread = b.waiting_thread(100, "thread join", kT0 - 60 * kMinute, 0x210, 3'000'000,
+                                       {"__futex_abstimed_wait_common", "pthread_join", "std::thread::join", "main"},
+                                       {});
+  main_thread.join = JoinState::kUnknown;
+  main_thread.creator_tid = 0;
   // leakwatch's own threads: the debug server's accept loop and a runtime worker, never moving.
   b.syscall_thread(400, "accept", 1'000'000, {"accept", "lw::server::DebugServer::serve"},
                    {"pthread_create", "lw::server::DebugServer::start"})
@@ -398,7 +404,7 @@ std::vector<Finding> thread_findings(const std::vector<Finding>& all) {
 
 }  // namespace
 
-TEST_CASE("healthy threads give no finding: pool, event loop, per-request threads, detached, timed, own") {
+TEST_CASE("healthy threads give no finding: pool, event loop, per-request, detached, timed, join, own") {
   Harness h;
   for (int i = 0; i < 10; ++i) {
     SnapshotBuilder b(kT0 + i * kMinute);
