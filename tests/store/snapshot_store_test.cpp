@@ -339,7 +339,7 @@ TEST_CASE("a snapshot's threads, creation sites and thread counters are stored a
   auto p = fresh_path("threads.db");
   auto st = Store::open(p).value();
   SnapshotBuilder b(kT0, "run-1");
-  b.task(7, "chan send", 3, {"Pool::take"}, {"lw::go", "Handler::serve"});
+  b.task(7, "sync.Mutex.Lock", 3, {"__lll_lock_wait", "Pool::take"}, {"lw::go", "Handler::serve"});
   auto& waiting = b.waiting_thread(4300, "mutex lock", kT0 - kMinute, 0x7000, 5'000'000,
                                    {"__lll_lock_wait", "Pool::take"}, {"pthread_create", "Pool::start"});
   waiting.wait_detail = "held by thread 4301";
@@ -379,6 +379,7 @@ TEST_CASE("a snapshot's threads, creation sites and thread counters are stored a
   auto frames = st->stack_frames(static_cast<std::int64_t>(t0.stack_id));
   REQUIRE(frames.ok());
   CHECK(*frames == std::vector<std::string>{"__lll_lock_wait", "Pool::take"});
+  CHECK(static_cast<std::int64_t>(t0.stack_id) == st->tasks(id)->at(0).stack_id);
   CHECK(*st->stack_frames(static_cast<std::int64_t>(t0.create_stack_id)) ==
         std::vector<std::string>{"pthread_create", "Pool::start"});
   CHECK((*threads)[1].state == lw::snapshot::ThreadState::kExited);
