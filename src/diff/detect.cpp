@@ -25,12 +25,34 @@
 // Stuck tasks need no statistics: a task parked on the same stack and wait reason with the same
 // switch count in every snapshot from T to now has not run since T. It is reported once now - T
 // >= stuck_after. Tasks the runtime proved leaked are reported as leaked_tasks instead.
+//
+// OS threads are judged by the same code (Waiters below says what differs). A thread has no switch
+// count; what shows that it ran is its CPU time (utime + stime) and its wait: an interposed wait
+// has an exact start, which changes each time the thread wakes and waits again; a syscall has no
+// start, only its name and descriptor. So a thread is unmoved while its state, stack, wait reason,
+// wait object, wait start and CPU time are all the same. Two waits are never stuck:
+//   - a timed wait with no exact start (a syscall with a timeout): it may have returned and been
+//     re-entered between two snapshots at a cost below the clock tick CPU time is counted in, and
+//     it ends by itself;
+//   - a join: it waits for another thread to end, and that thread is judged itself (stuck, leaked,
+//     growing); a main() joining a server thread that runs for the life of the process is the
+//     commonest shape of a healthy C++ service.
+// Rejected: judging threads by the wait start alone (syscalls have none) or by CPU time alone (a
+// wait re-entered without a tick of CPU time would read as stuck).
+//
+// Unjoined threads: a thread that exited while joinable keeps its stack until joined. One that
+// exited moments before a snapshot may be joined right after it, so it is reported only when the
+// same thread (tid and exit time) is exited and joinable in the newest snapshot and in at least
+// one before it: it has been waiting to be joined for at least one snapshot interval.
 #include "src/diff/detect.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 
@@ -40,7 +62,8 @@ namespace lw::diff {
 namespace {
 
 constexpr double kNsPerMinute = 60e9;
-constexpr std::size_t kMaxTaskIds = 10;
+constexpr std::size_t kMaxIds = 10;
+constexpr std::string_view kJoinWait = "thread join";  // ThreadRecord::wait_reason of pthread_join
 
 struct Growth {
   bool grows = false;
@@ -158,14 +181,97 @@ void heap_growth(const Series& s, const std::vector<double>& xs, const StackName
   }
 }
 
-void task_growth(const Series& s, const std::vector<double>& xs, const StackNames& names,
-                 const DetectOptions& o, std::vector<Finding>& out) {
+// Waiters say what differs between tasks and OS threads for the verdicts that judge both: which
+// records of a point they are, which finding kinds they give, whether one is judged at all, what
+// it waits on, and whether it has moved between two snapshots.
+struct TaskWaiters {
+  using Record = TaskPoint;
+  static constexpr FindingKind kStuck = FindingKind::kStuckTasks;
+  static constexpr FindingKind kLeaked = FindingKind::kLeakedTasks;
+  static constexpr FindingKind kGrowth = FindingKind::kTaskGrowth;
+  static constexpr double Finding::*kRate = &Finding::tasks_per_minute;
+  static const std::vector<Record>& of(const Point& p) { return p.tasks; }
+  static std::uint64_t id(const Record& t) { return t.id; }
+  static bool judged(const Record&) { return true; }
+  static bool live(const Record& t) { return t.state != snapshot::TaskState::kDead; }
+  // blocked_on() is the wait reason a blocked record is grouped under (a view into the record or
+  // a literal); nullopt when not blocked.
+  // A task inside a blocking call (lw::BlockingCall: a read that never returns is as stuck as a
+  // receive that never does) is grouped under "syscall".
+  static std::optional<std::string_view> blocked_on(const Record& t) {
+    if (t.state == snapshot::TaskState::kSyscall) return "syscall";
+    if (t.state == snapshot::TaskState::kWaiting) return t.wait_reason;
+    return std::nullopt;
+  }
+  static bool unmoved(const Record& before, const Record& now) {
+    return before.state == now.state && before.stack == now.stack && before.wait_reason == now.wait_reason &&
+           before.switch_count == now.switch_count && before.wait_since_unix_ns == now.wait_since_unix_ns;
+  }
+};
+
+struct ThreadWaiters {
+  using Record = ThreadPoint;
+  static constexpr FindingKind kStuck = FindingKind::kStuckThreads;
+  static constexpr FindingKind kLeaked = FindingKind::kLeakedThreads;
+  static constexpr FindingKind kGrowth = FindingKind::kThreadGrowth;
+  static constexpr double Finding::*kRate = &Finding::threads_per_minute;
+  static const std::vector<Record>& of(const Point& p) { return p.threads; }
+  static std::uint64_t id(const Record& t) { return static_cast<std::uint64_t>(t.tid); }
+  static bool judged(const Record& t) { return !t.ignored; }
+  static bool live(const Record& t) { return t.state != snapshot::ThreadState::kExited; }
+  static std::optional<std::string_view> blocked_on(const Record& t) {
+    bool in_call = t.state == snapshot::ThreadState::kSyscall;
+    if (!in_call && t.state != snapshot::ThreadState::kWaiting) return std::nullopt;
+    if (t.timed_wait && t.wait_since_unix_ns == 0) return std::nullopt;  // see the top of the file
+    if (t.wait_reason == kJoinWait) return std::nullopt;                   // likewise
+    if (t.wait_reason.empty()) return in_call ? "syscall" : "wait";
+    return t.wait_reason;
+  }
+  static bool unmoved(const Record& before, const Record& now) {
+    return before.state == now.state && before.stack == now.stack && before.wait_reason == now.wait_reason &&
+           before.wait_object == now.wait_object && before.wait_since_unix_ns == now.wait_since_unix_ns &&
+           before.cpu_ns == now.cpu_ns;
+  }
+};
+
+// ById indexes the records of every point but the newest by id, to walk a record back in time.
+template <class W>
+using ById = std::vector<std::unordered_map<std::uint64_t, const typename W::Record*>>;
+
+template <class W>
+ById<W> index_by_id(const Series& s) {
+  ById<W> index(s.points.size() - 1);
+  for (std::size_t i = 0; i + 1 < s.points.size(); ++i) {
+    index[i].reserve(W::of(s.points[i]).size());
+    for (const auto& r : W::of(s.points[i])) index[i].emplace(W::id(r), &r);
+  }
+  return index;
+}
+
+// first_alike() walks `now` (a record of the newest point) back while `alike(earlier, now)` holds
+// and returns the index of the earliest point of that run; the newest point's index when none.
+template <class W, class Alike>
+std::size_t first_alike(const Series& s, const ById<W>& index, const typename W::Record& now, Alike alike) {
+  std::size_t first = s.points.size() - 1;
+  while (first > 0) {
+    auto it = index[first - 1].find(W::id(now));
+    if (it == index[first - 1].end() || !alike(*it->second, now)) break;
+    --first;
+  }
+  return first;
+}
+
+// growth_by_creation_site() is task_growth / thread_growth: the live records per creation site
+// (per current stack when there is none), judged by test_growth() on exact counts.
+template <class W>
+void growth_by_creation_site(const Series& s, const std::vector<double>& xs, const StackNames& names,
+                             const DetectOptions& o, std::vector<Finding>& out) {
   std::size_t n = s.points.size();
-  // Grouped by creation site; tasks with no creation stack by their blocking stack.
+  // Grouped by creation site; records with no creation stack by their current stack.
   std::map<StackKey, std::vector<double>> by_site;
   for (std::size_t i = 0; i < n; ++i) {
-    for (const TaskPoint& t : s.points[i].tasks) {
-      if (t.state == snapshot::TaskState::kDead) continue;
+    for (const auto& t : W::of(s.points[i])) {
+      if (!W::live(t) || !W::judged(t)) continue;
       StackKey k = t.create_stack != 0 ? t.create_stack : -t.stack;
       if (k == 0) continue;
       auto& ys = by_site[k];
@@ -176,10 +282,10 @@ void task_growth(const Series& s, const std::vector<double>& xs, const StackName
   for (const auto& [key, ys] : by_site) {
     Growth g = test_growth(xs, ys, 0, static_cast<double>(o.min_task_growth), o);
     if (!g.grows) continue;
-    Finding f = base_finding(FindingKind::kTaskGrowth, s);
+    Finding f = base_finding(W::kGrowth, s);
     if (key > 0) f.create_frames = f.frames = names.frames(key);
     else f.frames = names.frames(-key);
-    f.tasks_per_minute = g.slope;
+    f.*W::kRate = g.slope;
     f.count = static_cast<std::int64_t>(ys.back());
     f.first_value = static_cast<std::int64_t>(ys.front());
     f.last_value = f.count;
@@ -190,54 +296,48 @@ void task_growth(const Series& s, const std::vector<double>& xs, const StackName
 
 using GroupKey = std::tuple<std::string, StackKey, StackKey>;  // wait reason, stack, create stack
 
-void stuck_and_leaked(const Series& s, const StackNames& names, const DetectOptions& o,
+// stuck_confidence() is unmoved / (2 x stuck_after), clamped to 0.5..1: twice the threshold is as
+// certain as a verdict by time gets.
+double stuck_confidence(std::int64_t span_ns, const DetectOptions& o) {
+  return std::clamp(static_cast<double>(span_ns) / (2.0 * static_cast<double>(o.stuck_after_ns)), 0.5, 1.0);
+}
+
+template <class W>
+void stuck_and_leaked(const Series& s, const ById<W>& index, const StackNames& names, const DetectOptions& o,
                       std::vector<Finding>& out) {
   const Point& last = s.points.back();
-  std::vector<std::unordered_map<std::uint64_t, const TaskPoint*>> index(s.points.size() - 1);
-  for (std::size_t i = 0; i + 1 < s.points.size(); ++i) {
-    index[i].reserve(s.points[i].tasks.size());
-    for (const TaskPoint& t : s.points[i].tasks) index[i].emplace(t.id, &t);
-  }
   std::map<GroupKey, Finding> stuck, leaked;
-  for (const TaskPoint& t : last.tasks) {
+  for (const auto& t : W::of(last)) {
+    if (!W::judged(t)) continue;
     if (t.leaked) {
       Finding& f = leaked[{t.wait_reason, t.stack, t.create_stack}];
       if (f.count == 0) {
-        f = base_finding(FindingKind::kLeakedTasks, s);
+        f = base_finding(W::kLeaked, s);
         f.from_snapshot = f.to_snapshot = last.snapshot_id;
         f.detail = t.leak_reason;
         f.span_ns = t.wait_since_unix_ns > 0 ? last.time_unix_ns - t.wait_since_unix_ns : 0;
       }
       ++f.count;
-      if (f.task_ids.size() < kMaxTaskIds) f.task_ids.push_back(t.id);
+      if (f.ids.size() < kMaxIds) f.ids.push_back(W::id(t));
       continue;
     }
-    // Parked tasks, and tasks inside a blocking call (lw::BlockingCall: a read that never
-    // returns is as stuck as a receive that never does).
-    bool in_call = t.state == snapshot::TaskState::kSyscall;
-    if (t.state != snapshot::TaskState::kWaiting && !in_call) continue;
-    // Walk back while the task sits unchanged.
-    std::size_t first = s.points.size() - 1;
-    while (first > 0) {
-      auto it = index[first - 1].find(t.id);
-      if (it == index[first - 1].end()) break;
-      const TaskPoint& p = *it->second;
-      if (p.state != t.state || p.stack != t.stack || p.wait_reason != t.wait_reason ||
-          p.switch_count != t.switch_count || p.wait_since_unix_ns != t.wait_since_unix_ns)
-        break;
-      --first;
-    }
+    std::optional<std::string_view> reason = W::blocked_on(t);
+    if (!reason) continue;
+    std::size_t first = first_alike<W>(s, index, t, W::unmoved);
     std::int64_t unchanged = last.time_unix_ns - s.points[first].time_unix_ns;
     if (first == s.points.size() - 1 || unchanged < o.stuck_after_ns) continue;
-    Finding& f = stuck[{in_call ? std::string("syscall") : t.wait_reason, t.stack, t.create_stack}];
-    if (f.count == 0) f = base_finding(FindingKind::kStuckTasks, s);
+    Finding& f = stuck[{std::string(*reason), t.stack, t.create_stack}];
+    if (f.count == 0) {
+      f = base_finding(W::kStuck, s);
+      f.span_ns = 0;  // set by the group's longest-stuck member below
+    }
     ++f.count;
-    if (unchanged >= f.span_ns) {  // the group's figures are those of its longest-stuck task
+    if (unchanged >= f.span_ns) {  // the group's figures are those of its longest-stuck member
       f.span_ns = unchanged;
       f.from_snapshot = s.points[first].snapshot_id;
       f.points = static_cast<std::int64_t>(s.points.size() - first);
     }
-    if (f.task_ids.size() < kMaxTaskIds) f.task_ids.push_back(t.id);
+    if (f.ids.size() < kMaxIds) f.ids.push_back(W::id(t));
   }
   auto emit = [&](std::map<GroupKey, Finding>& groups, bool is_stuck) {
     for (auto& [key, f] : groups) {
@@ -245,14 +345,52 @@ void stuck_and_leaked(const Series& s, const StackNames& names, const DetectOpti
       f.frames = names.frames(std::get<1>(key));
       f.create_frames = names.frames(std::get<2>(key));
       f.last_value = f.count;
-      f.confidence = is_stuck ? std::clamp(static_cast<double>(f.span_ns) /
-                                               (2.0 * static_cast<double>(o.stuck_after_ns)), 0.5, 1.0)
-                              : 1.0;
+      f.confidence = is_stuck ? stuck_confidence(f.span_ns, o) : 1.0;
       out.push_back(std::move(f));
     }
   };
   emit(leaked, false);
   emit(stuck, true);
+}
+
+// unjoined_threads() groups, per creation site, the threads exited while joinable in the newest
+// snapshot and, as the same thread (tid and exit time), in at least one snapshot before it.
+void unjoined_threads(const Series& s, const ById<ThreadWaiters>& index, const StackNames& names,
+                      const DetectOptions& o, std::vector<Finding>& out) {
+  auto unjoined = [](const ThreadPoint& t) {
+    return t.state == snapshot::ThreadState::kExited && t.join == snapshot::JoinState::kJoinable;
+  };
+  const Point& last = s.points.back();
+  std::map<StackKey, Finding> by_site;
+  for (const ThreadPoint& t : last.threads) {
+    if (t.ignored || !unjoined(t)) continue;
+    // The same thread: a reused tid exits at another time.
+    auto same_exit = [&](const ThreadPoint& before, const ThreadPoint& now) {
+      return unjoined(before) && before.exit_time_unix_ns == now.exit_time_unix_ns;
+    };
+    std::size_t first = first_alike<ThreadWaiters>(s, index, t, same_exit);
+    if (first == s.points.size() - 1) continue;
+    std::int64_t gone = t.exit_time_unix_ns > 0 ? last.time_unix_ns - t.exit_time_unix_ns
+                                                : last.time_unix_ns - s.points[first].time_unix_ns;
+    Finding& f = by_site[t.create_stack];
+    if (f.count == 0) {
+      f = base_finding(FindingKind::kUnjoinedThreads, s);
+      f.span_ns = 0;  // set by the group's longest-gone member below
+    }
+    ++f.count;
+    if (gone >= f.span_ns) {
+      f.span_ns = gone;
+      f.from_snapshot = s.points[first].snapshot_id;
+      f.points = static_cast<std::int64_t>(s.points.size() - first);
+    }
+    if (f.ids.size() < kMaxIds) f.ids.push_back(ThreadWaiters::id(t));
+  }
+  for (auto& [site, f] : by_site) {
+    f.create_frames = f.frames = names.frames(site);
+    f.last_value = f.count;
+    f.confidence = stuck_confidence(f.span_ns, o);
+    out.push_back(std::move(f));
+  }
 }
 
 void process_growth(const Series& s, const std::vector<double>& xs, const DetectOptions& o,
@@ -280,23 +418,31 @@ void process_growth(const Series& s, const std::vector<double>& xs, const Detect
   }
 }
 
-// fold_explained() keeps one finding per fault. Task growth at a creation site whose tasks are
-// already reported leaked or stuck is the same fault seen twice: it becomes that finding's growth
-// rate. A process-level trend is dropped when a site-level finding of the same resource is there
-// to explain it; it stays when no single site does (growth spread thinly over many sites).
-void fold_explained(std::vector<Finding>& out) {
-  std::vector<bool> drop(out.size(), false);
-  bool heap_site = false, task_site = false;
+// fold_growth() marks in `drop` the growth findings (of W's kind) at a creation site whose
+// records are reported stuck or leaked, and gives those findings the growth rate.
+template <class W>
+void fold_growth(std::vector<Finding>& out, std::vector<bool>& drop) {
   for (std::size_t g = 0; g < out.size(); ++g) {
-    if (out[g].kind != FindingKind::kTaskGrowth || out[g].create_frames.empty()) continue;
+    if (out[g].kind != W::kGrowth || out[g].create_frames.empty()) continue;
     for (Finding& f : out) {
-      if ((f.kind == FindingKind::kLeakedTasks || f.kind == FindingKind::kStuckTasks) &&
-          f.create_frames == out[g].create_frames) {
-        f.tasks_per_minute = std::max(f.tasks_per_minute, out[g].tasks_per_minute);
+      if ((f.kind == W::kLeaked || f.kind == W::kStuck) && f.create_frames == out[g].create_frames) {
+        f.*W::kRate = std::max(f.*W::kRate, out[g].*W::kRate);
         drop[g] = true;
       }
     }
   }
+}
+
+// fold_explained() keeps one finding per fault. Task (thread) growth at a creation site whose
+// tasks (threads) are already reported leaked or stuck is the same fault seen twice: it becomes
+// that finding's growth rate. A process-level trend is dropped when a site-level finding of the
+// same resource is there to explain it; it stays when no single site does (growth spread thinly
+// over many sites).
+void fold_explained(std::vector<Finding>& out) {
+  std::vector<bool> drop(out.size(), false);
+  bool heap_site = false, task_site = false;
+  fold_growth<TaskWaiters>(out, drop);
+  fold_growth<ThreadWaiters>(out, drop);
   for (std::size_t i = 0; i < out.size(); ++i) {
     if (drop[i]) continue;
     if (out[i].kind == FindingKind::kHeapGrowth) heap_site = true;
@@ -324,6 +470,7 @@ double strength(const Finding& f) {
     case FindingKind::kHeapAllocGrowth: return f.bytes_per_minute;
     case FindingKind::kTaskGrowth:
     case FindingKind::kTaskCountGrowth: return f.tasks_per_minute;
+    case FindingKind::kThreadGrowth: return f.threads_per_minute;
     default: return static_cast<double>(f.count);
   }
 }
@@ -337,9 +484,13 @@ std::vector<Finding> detect_series(const Series& s, const StackNames& names, con
   xs.reserve(s.points.size());
   for (const Point& p : s.points)
     xs.push_back(static_cast<double>(p.time_unix_ns - s.points.front().time_unix_ns) / kNsPerMinute);
-  stuck_and_leaked(s, names, o, out);
+  stuck_and_leaked<TaskWaiters>(s, index_by_id<TaskWaiters>(s), names, o, out);
+  auto threads = index_by_id<ThreadWaiters>(s);
+  stuck_and_leaked<ThreadWaiters>(s, threads, names, o, out);
+  unjoined_threads(s, threads, names, o, out);
   heap_growth(s, xs, names, o, out);
-  task_growth(s, xs, names, o, out);
+  growth_by_creation_site<TaskWaiters>(s, xs, names, o, out);
+  growth_by_creation_site<ThreadWaiters>(s, xs, names, o, out);
   process_growth(s, xs, o, out);
   fold_explained(out);
   return out;

@@ -10,6 +10,10 @@ std::string_view to_string(FindingKind k) {
     case FindingKind::kLeakedTasks: return "leaked_tasks";
     case FindingKind::kHeapAllocGrowth: return "heap_alloc_growth";
     case FindingKind::kTaskCountGrowth: return "task_count_growth";
+    case FindingKind::kLeakedThreads: return "leaked_threads";
+    case FindingKind::kStuckThreads: return "stuck_threads";
+    case FindingKind::kThreadGrowth: return "thread_growth";
+    case FindingKind::kUnjoinedThreads: return "unjoined_threads";
   }
   return "unknown";
 }

@@ -16,6 +16,10 @@ enum class FindingKind : std::uint8_t {
   kLeakedTasks,      // tasks the runtime proved can never wake
   kHeapAllocGrowth,  // the process's HeapAlloc keeps growing
   kTaskCountGrowth,  // the process's task count keeps rising
+  kLeakedThreads,    // OS threads the target proved can never wake (deadlock, orphaned mutex)
+  kStuckThreads,     // threads in the same wait, on the same stack, gaining no CPU time, for --stuck-after
+  kThreadGrowth,     // the number of live threads created at one site keeps rising
+  kUnjoinedThreads,  // threads that exited while joinable and were never joined
 };
 std::string_view to_string(FindingKind k);
 
@@ -24,19 +28,22 @@ struct Finding {
   std::string target;
   std::string instance_id;
   std::vector<std::string> frames;         // the site: allocation, blocking or creation stack
-  std::vector<std::string> create_frames;  // tasks: where they were created (stuck/leaked)
-  std::string wait_reason;                 // tasks: Go's words ("chan receive", ...)
-  std::int64_t count = 0;                  // tasks in the group, or tasks at the site now
+  std::vector<std::string> create_frames;  // tasks, threads: where they were created
+  std::string wait_reason;                 // tasks: Go's words ("chan receive", ...); threads: the
+                                           // wait ("condition wait") or syscall ("read")
+  std::int64_t count = 0;                  // tasks/threads in the group, or at the site now
   double bytes_per_minute = 0;             // heap kinds: the fitted growth rate
   double tasks_per_minute = 0;             // task growth kinds
+  double threads_per_minute = 0;           // thread_growth, and stuck/leaked threads that pile up
   std::int64_t first_value = 0;            // bytes or tasks at the first point of the window
   std::int64_t last_value = 0;             // ... and at the last
-  std::int64_t span_ns = 0;                // window length, or how long stuck tasks did not move
+  std::int64_t span_ns = 0;                // window length, how long stuck tasks/threads did not
+                                           // move, or how long unjoined threads have been gone
   std::int64_t points = 0;                 // snapshots the verdict rests on
   std::int64_t from_snapshot = 0;
   std::int64_t to_snapshot = 0;
-  std::vector<std::uint64_t> task_ids;     // up to 10 of the tasks in the group
-  std::string detail;                      // leaked tasks: the runtime's proof
+  std::vector<std::uint64_t> ids;          // up to 10 of the group: task ids, or tids for threads
+  std::string detail;                      // leaked tasks/threads: the target's proof
   double confidence = 0;                   // 0..1, see docs/detection.md
 };
 

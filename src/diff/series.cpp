@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <unordered_map>
+#include <utility>
 
 namespace lw::diff {
 
@@ -25,6 +26,25 @@ const std::vector<std::string>& StackNames::frames(StackKey key) const {
   static const std::vector<std::string> kNone;
   auto it = by_key_.find(key);
   return it == by_key_.end() ? kNone : it->second;
+}
+
+ThreadPoint thread_point(snapshot::ThreadRecord t, StackKey stack, StackKey create_stack) {
+  ThreadPoint p;
+  p.tid = t.tid;
+  p.state = t.state;
+  p.wait_reason = std::move(t.wait_reason);
+  p.wait_since_unix_ns = t.wait_since_unix_ns;
+  p.wait_object = t.wait_object;
+  p.timed_wait = t.timed_wait;
+  p.exit_time_unix_ns = t.exit_time_unix_ns;
+  p.join = t.join;
+  p.cpu_ns = t.cpu_ns;
+  p.stack = stack;
+  p.create_stack = create_stack;
+  p.leaked = t.leaked;
+  p.leak_reason = std::move(t.leak_reason);
+  p.ignored = t.internal || t.runtime_worker;
+  return p;
 }
 
 Point point_from_snapshot(const snapshot::Snapshot& s, std::int64_t snapshot_id, StackNames& names) {
@@ -68,6 +88,9 @@ Point point_from_snapshot(const snapshot::Snapshot& s, std::int64_t snapshot_id,
     p.tasks.push_back({t.id, t.state, t.wait_reason, t.wait_since_unix_ns, t.switch_count,
                        key(t.stack_id), key(t.create_stack_id), t.leaked, t.leak_reason});
   }
+  p.threads.reserve(s.threads.size());
+  for (const snapshot::ThreadRecord& t : s.threads)
+    p.threads.push_back(thread_point(t, key(t.stack_id), key(t.create_stack_id)));
   return p;
 }
 

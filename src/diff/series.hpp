@@ -33,6 +33,28 @@ struct TaskPoint {
   std::string leak_reason;
 };
 
+// ThreadPoint is one OS thread of a snapshot, with what the thread verdicts compare.
+struct ThreadPoint {
+  std::int64_t tid = 0;
+  snapshot::ThreadState state = snapshot::ThreadState::kRunning;
+  std::string wait_reason;              // interposed wait ("condition wait") or syscall name
+  std::int64_t wait_since_unix_ns = 0;  // exact start of an interposed wait; 0 when unknown
+  std::uint64_t wait_object = 0;
+  bool timed_wait = false;
+  std::int64_t exit_time_unix_ns = 0;   // kExited only
+  snapshot::JoinState join = snapshot::JoinState::kUnknown;
+  std::uint64_t cpu_ns = 0;
+  StackKey stack = 0;
+  StackKey create_stack = 0;
+  bool leaked = false;
+  std::string leak_reason;
+  bool ignored = false;                 // leakwatch's own threads (internal, runtime workers): never findings
+};
+
+// thread_point() cuts `t` down to a ThreadPoint whose stacks are `stack` / `create_stack` (pass
+// a record no longer needed as an rvalue: its strings are moved, not copied).
+ThreadPoint thread_point(snapshot::ThreadRecord t, StackKey stack, StackKey create_stack);
+
 // Point is one snapshot.
 struct Point {
   std::int64_t snapshot_id = 0;
@@ -42,6 +64,7 @@ struct Point {
   std::int64_t num_tasks = 0;
   std::vector<SitePoint> sites;
   std::vector<TaskPoint> tasks;
+  std::vector<ThreadPoint> threads;
 };
 
 // Series is the points of one process run of one target, oldest first.

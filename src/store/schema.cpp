@@ -88,6 +88,22 @@ CREATE TABLE task_sets(
   count INTEGER NOT NULL,
   records BLOB NOT NULL);
 )sql",
+    // 3 -> 4: a snapshot's threads as one packed blob (thread_pack.hpp) with the snapshot's thread
+    // counters, and its thread creation sites. Snapshots stored before have no thread set.
+    R"sql(
+CREATE TABLE thread_sets(
+  snapshot_id INTEGER PRIMARY KEY REFERENCES snapshots(id) ON DELETE CASCADE,
+  count INTEGER NOT NULL,
+  threads_created INTEGER NOT NULL,
+  leaked_threads INTEGER NOT NULL,
+  tracked INTEGER NOT NULL,
+  records BLOB NOT NULL);
+CREATE TABLE thread_create_sites(
+  snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+  stack_id INTEGER NOT NULL REFERENCES stacks(id),
+  count INTEGER NOT NULL,
+  PRIMARY KEY(snapshot_id, stack_id)) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

@@ -4,6 +4,9 @@
 // Version 1: targets, snapshots (process identity, MemStats columns, the encoded snapshot as is),
 // stacks (function names, innermost first, interned), heap_sites and tasks per snapshot.
 // Version 2: scrape_errors (a target that could not be read), an index of snapshots by time.
+// Version 3: task_sets (a snapshot's tasks packed in one blob, task_pack.hpp) instead of task rows.
+// Version 4: thread_sets (a snapshot's threads packed in one blob, thread_pack.hpp, with its
+// thread counters) and thread_create_sites.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +16,7 @@
 
 namespace lw::store {
 
-inline constexpr std::int64_t kSchemaVersion = 3;
+inline constexpr std::int64_t kSchemaVersion = 4;
 
 // migrate() brings `db` from its version up to `to` (each step in one transaction). A database
 // newer than this build knows is an Error and is left as it is.

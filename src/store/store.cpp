@@ -2,8 +2,8 @@
 //
 // A snapshot is written in one transaction: its row (MemStats columns + the encoded bytes as
 // received, so `export` and future leakwatch versions can read everything the target sent), its
-// heap sites and its tasks. The tables exist so the differ can read a series of 100 snapshots
-// without decoding 100 blobs; the blob stays the source of truth for profiles.
+// heap sites, its tasks and its threads. The tables exist so the differ can read a series of 100
+// snapshots without decoding 100 blobs; the blob stays the source of truth for profiles.
 //
 // Stacks are interned by function names (see schema.cpp); ids are never reused, because stacks are
 // never deleted (retention drops snapshots, sites and tasks; the stack table only grows with the
@@ -12,6 +12,7 @@
 #include "src/store/store.hpp"
 
 #include <cstdio>
+#include <functional>
 
 #include "src/snapshot/codec.hpp"
 #include "src/store/schema.hpp"
@@ -76,7 +77,11 @@ class Transaction {
 
 constexpr const char* kSnapshotColumns =
     "s.id, t.url, s.time_unix_ns, s.instance_id, s.pid, s.process_start_unix_ns, s.sample_rate, "
-    "s.heap_alloc, s.heap_objects, s.rss, s.num_tasks, s.leaked_tasks";
+    "s.heap_alloc, s.heap_objects, s.rss, s.num_tasks, s.leaked_tasks, s.num_threads, "
+    "COALESCE(h.threads_created, 0), COALESCE(h.leaked_threads, 0)";
+// Snapshots stored before schema version 4 have no thread set: their thread counters read 0.
+constexpr const char* kSnapshotTables =
+    " FROM snapshots s JOIN targets t ON t.id = s.target_id LEFT JOIN thread_sets h ON h.snapshot_id = s.id";
 
 SnapshotInfo read_info(const Statement& st) {
   SnapshotInfo i;
@@ -92,6 +97,9 @@ SnapshotInfo read_info(const Statement& st) {
   i.rss = st.int64(9);
   i.num_tasks = st.int64(10);
   i.leaked_tasks = st.int64(11);
+  i.num_threads = st.int64(12);
+  i.threads_created = st.int64(13);
+  i.leaked_threads = st.int64(14);
   return i;
 }
 
@@ -302,9 +310,35 @@ Result<std::int64_t> Store::add_snapshot(std::string_view target, const snapshot
                    .bind_blob(3, packed).run();
       !r)
     return r.error();
+  if (auto r = add_threads(snapshot_id, s, store_stack); !r) return r.error();
   if (auto r = tx.commit(); !r) return r.error();
   guard.done = true;
   return snapshot_id;
+}
+
+Result<void> Store::add_threads(std::int64_t snapshot_id, const snapshot::Snapshot& s,
+                                const std::function<std::int64_t(snapshot::StackId)>& store_stack) {
+  ThreadPacker packer;
+  for (const snapshot::ThreadRecord& t : s.threads)
+    packer.add(t, store_stack(t.stack_id), store_stack(t.create_stack_id));
+  const std::string packed = packer.finish();
+  auto set = Statement::prepare(*db_,
+      "INSERT INTO thread_sets(snapshot_id, count, threads_created, leaked_threads, tracked, records) "
+      "VALUES(?,?,?,?,?,?)");
+  if (!set) return set.error();
+  if (auto r = set->bind(1, snapshot_id).bind(2, static_cast<std::int64_t>(s.threads.size()))
+                   .bind(3, as_i64(s.threads_created)).bind(4, as_i64(s.leaked_threads))
+                   .bind(5, std::int64_t{s.threads_tracked ? 1 : 0}).bind_blob(6, packed).run();
+      !r)
+    return r.error();
+  // Sites whose stacks share function names are summed, as heap sites are.
+  std::map<std::int64_t, std::int64_t> creates;
+  for (const snapshot::ThreadCreateSite& c : s.thread_creates) creates[store_stack(c.stack_id)] += c.count;
+  std::vector<std::pair<std::int64_t, std::int64_t>> rows(creates.begin(), creates.end());
+  return insert_rows(*db_, "INSERT INTO thread_create_sites(snapshot_id, stack_id, count) VALUES", 3,
+                     rows.size(), [&](Statement& st, int p, std::size_t i) {
+                       st.bind(p, snapshot_id).bind(p + 1, rows[i].first).bind(p + 2, rows[i].second);
+                     });
 }
 
 Result<void> Store::add_scrape_error(std::string_view target, std::int64_t time_unix_ns,
@@ -334,8 +368,7 @@ Result<std::vector<std::string>> Store::targets() {
 }
 
 Result<std::vector<SnapshotInfo>> Store::snapshots(const SnapshotQuery& q) {
-  std::string sql = std::string("SELECT ") + kSnapshotColumns +
-                    " FROM snapshots s JOIN targets t ON t.id = s.target_id WHERE 1";
+  std::string sql = std::string("SELECT ") + kSnapshotColumns + kSnapshotTables + " WHERE 1";
   if (q.target) sql += " AND t.url = ?1";
   if (q.since_unix_ns) sql += " AND s.time_unix_ns >= ?2";
   if (q.from_id) sql += " AND s.id >= ?3";
@@ -424,6 +457,35 @@ Result<std::vector<StoredTask>> Store::tasks(std::int64_t snapshot_id) {
     t.leaked = st->int64(7) != 0;
     t.leak_reason = st->text(8);
     out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<std::vector<StoredThread>> Store::threads(std::int64_t snapshot_id) {
+  auto set = Statement::prepare(*db_, "SELECT records FROM thread_sets WHERE snapshot_id = ?");
+  if (!set) return set.error();
+  set->bind(1, snapshot_id);
+  auto found = set->step();
+  if (!found) return found.error();
+  if (!*found) return std::vector<StoredThread>{};  // stored before schema version 4
+  auto threads = unpack_threads(set->blob(0));
+  if (!threads) return make_error("snapshot " + std::to_string(snapshot_id) + ": " + threads.error().message);
+  return threads;
+}
+
+Result<std::vector<StoredThreadCreateSite>> Store::thread_creates(std::int64_t snapshot_id) {
+  auto st = Statement::prepare(*db_, "SELECT stack_id, count FROM thread_create_sites WHERE snapshot_id = ?");
+  if (!st) return st.error();
+  st->bind(1, snapshot_id);
+  std::vector<StoredThreadCreateSite> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    StoredThreadCreateSite c;
+    c.stack_id = st->int64(0);
+    c.count = st->int64(1);
+    out.push_back(c);
   }
   return out;
 }

@@ -1,11 +1,12 @@
 // store.hpp: the snapshot store: snapshots of many targets kept in one SQLite file, with the
-// figures the differ needs (MemStats, heap sites, tasks, stacks by function name) in tables beside
-// the encoded snapshot, which is kept byte for byte.
+// figures the differ needs (MemStats, heap sites, tasks, threads, stacks by function name) in
+// tables beside the encoded snapshot, which is kept byte for byte.
 // Not thread-safe: one Store per thread. Any number of processes may open the same file: one
 // writes at a time (others wait up to the busy timeout), readers never wait. Allocates.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "src/store/database.hpp"
 #include "src/store/retention.hpp"
 #include "src/store/task_pack.hpp"
+#include "src/store/thread_pack.hpp"
 
 namespace lw::store {
 
@@ -36,6 +38,9 @@ struct SnapshotInfo {
   std::int64_t rss = 0;
   std::int64_t num_tasks = 0;
   std::int64_t leaked_tasks = 0;
+  std::int64_t num_threads = 0;
+  std::int64_t threads_created = 0;  // 0 for snapshots stored before schema version 4
+  std::int64_t leaked_threads = 0;   // likewise
 };
 
 // StoredSite is one heap site of a snapshot; sites whose stacks have the same function names are
@@ -46,6 +51,13 @@ struct StoredSite {
   std::int64_t inuse_objects = 0;
   std::int64_t alloc_bytes = 0;
   std::int64_t alloc_objects = 0;
+};
+
+// StoredThreadCreateSite is one thread creation site of a snapshot (Snapshot::thread_creates)
+// with its store stack id; sites whose stacks have the same function names are summed.
+struct StoredThreadCreateSite {
+  std::int64_t stack_id = 0;
+  std::int64_t count = 0;
 };
 
 struct ScrapeError {
@@ -86,9 +98,13 @@ class Store {
   // snapshot_blob() / load_snapshot() return one snapshot's bytes / decoded value.
   Result<std::string> snapshot_blob(std::int64_t id);
   Result<snapshot::Snapshot> load_snapshot(std::int64_t id);
-  // heap_sites() / tasks() read one snapshot's rows.
+  // heap_sites() / tasks() / threads() / thread_creates() read one snapshot's rows. A snapshot
+  // stored before schema version 4 has no threads and no creation sites here (its blob, read by
+  // load_snapshot(), has the few thread fields targets sent then).
   Result<std::vector<StoredSite>> heap_sites(std::int64_t snapshot_id);
   Result<std::vector<StoredTask>> tasks(std::int64_t snapshot_id);
+  Result<std::vector<StoredThread>> threads(std::int64_t snapshot_id);
+  Result<std::vector<StoredThreadCreateSite>> thread_creates(std::int64_t snapshot_id);
   // stack_frames() returns the function names (innermost first) of stack `id`.
   Result<std::vector<std::string>> stack_frames(std::int64_t id);
   Result<std::vector<ScrapeError>> scrape_errors(std::optional<std::string> target);
@@ -103,6 +119,10 @@ class Store {
   explicit Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   Result<std::int64_t> target_id(std::string_view url);
   Result<std::int64_t> intern_stack(const std::string& frames, Statement& find, Statement& add);
+  // add_threads() writes the thread set and creation sites of snapshot `snapshot_id` (inside
+  // add_snapshot()'s transaction); store_stack maps a snapshot stack id to a store one.
+  Result<void> add_threads(std::int64_t snapshot_id, const snapshot::Snapshot& s,
+                           const std::function<std::int64_t(snapshot::StackId)>& store_stack);
 
   std::unique_ptr<Database> db_;
   std::unordered_map<std::string, std::int64_t> stack_ids_;  // frames text -> id; stacks are never deleted

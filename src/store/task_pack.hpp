@@ -13,11 +13,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "leakwatch/result.hpp"
 #include "src/snapshot/model.hpp"
+#include "src/store/pack_io.hpp"
 
 namespace lw::store {
 
@@ -42,12 +42,9 @@ class TaskPacker {
   std::string finish() const;
 
  private:
-  std::uint64_t string_index(std::string_view s);
-
   std::uint64_t count_ = 0;
   std::string records_;
-  std::vector<std::string_view> strings_;  // views into string_ids_' keys
-  std::unordered_map<std::string, std::uint64_t> string_ids_;
+  PackStrings strings_;
 };
 
 // unpack_tasks() reads a blob written by TaskPacker. Errors: a blob that is truncated, has

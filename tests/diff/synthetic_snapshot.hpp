@@ -87,11 +87,11 @@ class SnapshotBuilder {
     return *this;
   }
 
-  // thread() adds one OS thread of the tracked thread table at stack `at`; a non-empty wait reason
-  // makes it waiting since the snapshot's time minus `waited_ns`.
-  SnapshotBuilder& thread(std::int64_t tid, const std::string& name, const std::string& wait_reason,
-                          std::int64_t waited_ns, const std::vector<std::string>& at, bool leaked = false,
-                          bool internal = false) {
+  // named_thread() adds one OS thread of the tracked thread table at stack `at`; a non-empty wait
+  // reason makes it waiting since the snapshot's time minus `waited_ns`.
+  SnapshotBuilder& named_thread(std::int64_t tid, const std::string& name, const std::string& wait_reason,
+                                std::int64_t waited_ns, const std::vector<std::string>& at, bool leaked = false,
+                                bool internal = false) {
     snapshot::ThreadRecord t = snapshot::thread_record(tid, name);
     t.state = wait_reason.empty() ? snapshot::ThreadState::kRunning : snapshot::ThreadState::kWaiting;
     t.wait_reason = wait_reason;
@@ -104,6 +104,52 @@ class SnapshotBuilder {
     s_.threads_tracked = true;
     ++s_.threads_created;
     s_.mem.num_threads = s_.threads.size();
+    return *this;
+  }
+
+  // thread() adds one OS thread, running and joinable, created by thread 1 at `created_at`, and
+  // returns it for the test to set its state, wait and CPU time. The reference is valid until
+  // the next thread() call.
+  snapshot::ThreadRecord& thread(std::int64_t tid, const std::vector<std::string>& at,
+                                 const std::vector<std::string>& created_at) {
+    snapshot::ThreadRecord t = snapshot::thread_record(tid, "worker-" + std::to_string(tid));
+    t.creator_tid = 1;
+    t.start_time_unix_ns = 1'700'000'000'000'000'000LL;
+    t.join = snapshot::JoinState::kJoinable;
+    t.stack_id = stack(at);
+    t.create_stack_id = stack(created_at);
+    s_.threads.push_back(std::move(t));
+    s_.threads_tracked = true;
+    s_.mem.num_threads = s_.threads.size();
+    return s_.threads.back();
+  }
+  // waiting_thread() adds a thread in an interposed wait (exact start `since`) on `object`.
+  snapshot::ThreadRecord& waiting_thread(std::int64_t tid, const std::string& reason, std::int64_t since,
+                                         std::uint64_t object, std::uint64_t cpu_ns,
+                                         const std::vector<std::string>& at,
+                                         const std::vector<std::string>& created_at) {
+    snapshot::ThreadRecord& t = thread(tid, at, created_at);
+    t.state = snapshot::ThreadState::kWaiting;
+    t.wait_reason = reason;
+    t.wait_since_unix_ns = since;
+    t.wait_object = object;
+    t.cpu_ns = cpu_ns;
+    return t;
+  }
+  // syscall_thread() adds a thread blocked in system call `name` (no exact start known).
+  snapshot::ThreadRecord& syscall_thread(std::int64_t tid, const std::string& name, std::uint64_t cpu_ns,
+                                         const std::vector<std::string>& at,
+                                         const std::vector<std::string>& created_at) {
+    snapshot::ThreadRecord& t = thread(tid, at, created_at);
+    t.state = snapshot::ThreadState::kSyscall;
+    t.wait_reason = name;
+    t.cpu_ns = cpu_ns;
+    return t;
+  }
+  // thread_created() counts `n` threads ever created at `created_at` (Snapshot::thread_creates).
+  SnapshotBuilder& thread_created(const std::vector<std::string>& created_at, std::int64_t n) {
+    s_.thread_creates.push_back({stack(created_at), n});
+    s_.threads_created += static_cast<std::uint64_t>(n);
     return *this;
   }
 

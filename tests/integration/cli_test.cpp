@@ -67,6 +67,47 @@ SnapshotBuilder leaky(int i) {
   return b;
 }
 
+// The healthy service with OS threads: a condition-variable pool woken now and then and an event
+// loop whose CPU time grows (healthy), and planted thread faults: a detached thread waiting on a
+// condition nobody signals, two deadlocked threads (proven by the target), three joinable threads
+// that finished at minute 1 and are never joined, and a site that starts two threads a minute
+// that never end.
+SnapshotBuilder threaded(int i) {
+  using lw::snapshot::JoinState;
+  using lw::snapshot::ThreadState;
+  SnapshotBuilder b = healthy(i);
+  for (int w = 0; w < 3; ++w)
+    b.waiting_thread(200 + w, "condition wait", kT0 + ((i + w) / 2) * 2 * kMinute, 0x5000,
+                     static_cast<std::uint64_t>(i + w) / 2 * 1'000'000,
+                     {"pthread_cond_wait", "std::condition_variable::wait", "Pool::take"},
+                     {"pthread_create", "std::thread::_M_start_thread", "Pool::Pool"});
+  b.syscall_thread(210, "epoll_wait", static_cast<std::uint64_t>(i + 1) * 30'000'000, {"epoll_wait", "Loop::run"},
+                   {"pthread_create", "Server::start"});
+  b.waiting_thread(300, "condition wait", kT0 - kMinute, 0x6000, 2'000'000,
+                   {"pthread_cond_wait", "std::condition_variable::wait", "Notifier::wait_for_shutdown"},
+                   {"pthread_create", "std::thread::_M_start_thread", "Notifier::start"})
+      .join = JoinState::kDetached;
+  for (std::int64_t tid : {400, 401}) {
+    auto& t = b.waiting_thread(tid, "mutex lock", kT0 - kMinute, tid == 400 ? 0x7200 : 0x7100, 1'000'000,
+                               {"__lll_lock_wait", "pthread_mutex_lock", "Account::transfer"},
+                               {"pthread_create", "Bank::start_tellers"});
+    t.leaked = true;
+    t.leak_reason = "deadlock: thread 400 holds 0x7100 and waits for 0x7200 held by thread 401";
+  }
+  for (std::int64_t tid = 500; tid < 503; ++tid) {
+    auto& t = b.thread(tid, i < 1 ? std::vector<std::string>{"Batch::work"} : std::vector<std::string>{},
+                       {"pthread_create", "Batch::run_parallel"});
+    if (i >= 1) {
+      t.state = ThreadState::kExited;
+      t.exit_time_unix_ns = kT0 + kMinute - 1000;
+    }
+  }
+  for (int k = 0; k < 2 * i; ++k)
+    b.thread(600 + k, {"Session::pump"}, {"pthread_create", "Session::open"}).cpu_ns =
+        static_cast<std::uint64_t>(i - k / 2 + 1) * 40'000'000;
+  return b;
+}
+
 // ScriptedTarget serves snapshot number k (k = requests so far) at /debug/leakwatch/snapshot,
 // and stops listening after `die_after` requests when that is >= 0.
 class ScriptedTarget {
@@ -252,6 +293,52 @@ TEST_CASE("watch on a leaky service reports each planted fault once and exits 1"
   CHECK(range.exit_code == 1);
   CHECK(contains(range.output, "stuck_tasks"));
   CHECK_FALSE(contains(range.output, "heap_growth"));  // three snapshots are too few for a trend
+}
+
+TEST_CASE("watch and diff report each planted thread fault once, in text and JSON") {
+  ScriptedTarget target([](int i) { return threaded(i); });
+  TempDb db;
+  auto r = run_command(kCli + " watch " + target.url() + " --every 50ms --count 8 --db " + db.path);
+  CHECK(r.exit_code == 1);
+  // Each as first seen: when it met its rule.
+  CHECK(occurrences(r.output, "stuck_threads  ") == 1);
+  CHECK(contains(r.output, "1 thread [condition wait] unmoved, no CPU time, for 5m0s (6 snapshots #1..#6"));
+  CHECK(contains(r.output, "    Notifier::wait_for_shutdown\n  created by:\n    Notifier::start\n"));
+  CHECK(occurrences(r.output, "leaked_threads  ") == 1);
+  CHECK(contains(r.output, "2 threads [mutex lock] can never wake: deadlock: thread 400 holds 0x7100"));
+  CHECK(occurrences(r.output, "unjoined_threads  ") == 1);
+  CHECK(contains(r.output, "3 threads exited and never joined, for 1m0s (2 snapshots #2..#3"));
+  CHECK(contains(r.output, "    threads created at:\n    Batch::run_parallel\n"));
+  CHECK(occurrences(r.output, "thread_growth  ") == 1);
+  CHECK(contains(r.output, "+2.0 threads/min over 4m0s, 0 -> 8 threads (5 snapshots #1..#5"));
+  // The healthy threads and the pool's tasks are quiet; pthread and std::thread frames are left to JSON.
+  CHECK_FALSE(contains(r.output, "Pool::take"));
+  CHECK_FALSE(contains(r.output, "Loop::run"));
+  CHECK_FALSE(contains(r.output, "    pthread_cond_wait\n"));
+  CHECK_FALSE(contains(r.output, "    pthread_create\n"));
+
+  // diff over all of it: the figures at the end of the window.
+  auto d = run_command(kCli + " diff --db " + db.path);
+  CHECK(d.exit_code == 1);
+  CHECK(contains(d.output, "1 thread [condition wait] unmoved, no CPU time, for 7m0s (8 snapshots #1..#8"));
+  CHECK(contains(d.output, "3 threads exited and never joined, for 6m0s (7 snapshots #2..#8"));
+  CHECK(contains(d.output, "+2.0 threads/min over 7m0s, 0 -> 14 threads (8 snapshots #1..#8"));
+  auto j = run_command(kCli + " diff --db " + db.path + " --format json | python3 -c '"
+                       "import json,sys\n"
+                       "d=json.load(sys.stdin)\n"
+                       "for f in d[\"findings\"]:\n"
+                       "  print(f[\"kind\"], \"|\".join(f[\"frames\"]), \"|\".join(f[\"create_frames\"]), "
+                       "f[\"wait_reason\"] or \"-\", f[\"count\"], f[\"ids\"], f[\"task_ids\"], "
+                       "round(f[\"threads_per_minute\"], 1), f[\"detail\"] != \"\", \"|\".join(f[\"all_frames\"]))\n'");
+  CHECK(j.exit_code == 0);
+  CHECK(contains(j.output, "leaked_threads Account::transfer Bank::start_tellers mutex lock 2 [400, 401] [] 0 True "
+                           "__lll_lock_wait|pthread_mutex_lock|Account::transfer\n"));
+  CHECK(contains(j.output, "stuck_threads Notifier::wait_for_shutdown Notifier::start condition wait 1 [300] [] 0 "
+                           "False pthread_cond_wait|std::condition_variable::wait|Notifier::wait_for_shutdown\n"));
+  CHECK(contains(j.output, "thread_growth Session::open Session::open - 14 [] [] 2 False pthread_create|Session::open\n"));
+  CHECK(contains(j.output, "unjoined_threads Batch::run_parallel Batch::run_parallel - 3 [500, 501, 502] [] 0 False "
+                           "pthread_create|Batch::run_parallel\n"));
+  CHECK(occurrences(j.output, "\n") == 4);  // and nothing else
 }
 
 TEST_CASE("watch on a healthy service finds nothing and exits 0") {
@@ -448,10 +535,10 @@ TEST_CASE("run starts the program with the tracker preloaded and passes on its s
 TEST_CASE("stacks prints threads after tasks; --threads-only, --tasks-only, --internal") {
   ScriptedTarget target([](int i) {
     SnapshotBuilder b = leaky(3 + i);
-    b.thread(200, "svc", "", 0, {"Server::run", "main"})
-        .thread(201, "pool-0", "condition wait", 3 * kMinute, {"pthread_cond_wait", "Pool::work"})
-        .thread(202, "journal", "mutex lock", kMinute / 2, {"__lll_lock_wait", "Journal::flush"}, /*leaked=*/true)
-        .thread(203, "lw-http", "", 0, {"accept", "lw::server::serve"}, false, /*internal=*/true);
+    b.named_thread(200, "svc", "", 0, {"Server::run", "main"})
+        .named_thread(201, "pool-0", "condition wait", 3 * kMinute, {"pthread_cond_wait", "Pool::work"})
+        .named_thread(202, "journal", "mutex lock", kMinute / 2, {"__lll_lock_wait", "Journal::flush"}, /*leaked=*/true)
+        .named_thread(203, "lw-http", "", 0, {"accept", "lw::server::serve"}, false, /*internal=*/true);
     return b;
   });
   auto r = run_command(kCli + " stacks " + target.url());

@@ -35,6 +35,9 @@ lw::snapshot::Snapshot sample(int i, const std::string& run = "run-1") {
       .site({"operator new", "Cache::put"}, 500)
       .task(1, "", 10 + i, {"main"}, {})
       .task(7, "chan send", 3, {"lw::Chan<int>::send", "Handler::reply"}, {"lw::go", "Handler::serve"});
+  b.waiting_thread(4300, "condition wait", kT0, 0x7000, 1000 + static_cast<std::uint64_t>(i),
+                   {"pthread_cond_wait", "Pool::take"}, {"pthread_create", "Pool::start"});
+  b.thread_created({"pthread_create", "Pool::start"}, 4);
   return b.get();
 }
 
@@ -180,6 +183,11 @@ TEST_CASE("retention keeps the newest N per target, or drops by age") {
   CHECK(count("SELECT COUNT(*) FROM task_sets WHERE snapshot_id NOT IN (SELECT id FROM snapshots)") == 0);
   CHECK(count("SELECT COUNT(*) FROM heap_sites WHERE snapshot_id NOT IN (SELECT id FROM snapshots)") == 0);
   CHECK(count("SELECT COUNT(*) FROM task_sets") == count("SELECT COUNT(*) FROM snapshots"));
+  // Threads, their creation sites and counters too.
+  CHECK(count("SELECT COUNT(*) FROM thread_sets WHERE snapshot_id NOT IN (SELECT id FROM snapshots)") == 0);
+  CHECK(count("SELECT COUNT(*) FROM thread_create_sites WHERE snapshot_id NOT IN (SELECT id FROM snapshots)") == 0);
+  CHECK(count("SELECT COUNT(*) FROM thread_sets") == count("SELECT COUNT(*) FROM snapshots"));
+  CHECK(count("SELECT COUNT(*) FROM thread_create_sites") == count("SELECT COUNT(*) FROM snapshots"));
   // By age: "now" is 5 minutes after the first snapshot; keep 2m30s.
   auto m = st->prune(*lw::store::parse_retention("150s"), kT0 + 5 * kMinute);
   REQUIRE(m.ok());
@@ -325,4 +333,116 @@ TEST_CASE("stacks are interned by function names across runs, never by address a
   CHECK(st->stack_frames(third)->at(0) == "lw::Chan<int>::send_v2");
   // And again within run-3 (the address cache): still its own names.
   CHECK(stack_of_task7(add(*st, "a:1", sample(3, "run-3"))) == third);
+}
+
+TEST_CASE("a snapshot's threads, creation sites and thread counters are stored and read back") {
+  auto p = fresh_path("threads.db");
+  auto st = Store::open(p).value();
+  SnapshotBuilder b(kT0, "run-1");
+  b.task(7, "sync.Mutex.Lock", 3, {"__lll_lock_wait", "Pool::take"}, {"lw::go", "Handler::serve"});
+  auto& waiting = b.waiting_thread(4300, "mutex lock", kT0 - kMinute, 0x7000, 5'000'000,
+                                   {"__lll_lock_wait", "Pool::take"}, {"pthread_create", "Pool::start"});
+  waiting.wait_detail = "held by thread 4301";
+  waiting.labels = {{"pool", "io"}};
+  waiting.leaked = true;
+  waiting.leak_reason = "deadlock: thread 4300 holds M1 and waits for M2 held by thread 4301";
+  auto& exited = b.thread(4302, {}, {"pthread_create", "Pool::start"});
+  exited.state = lw::snapshot::ThreadState::kExited;
+  exited.exit_time_unix_ns = kT0 - 1000;
+  auto& worker = b.syscall_thread(4303, "epoll_wait", 9'000'000, {"epoll_wait", "Loop::run"}, {});
+  worker.runtime_worker = true;
+  worker.join = lw::snapshot::JoinState::kUnknown;
+  // The same code created at two addresses (a second copy, as after dlopen): one stored site.
+  b.thread_created({"pthread_create", "Pool::start"}, 3);
+  auto s = b.get();
+  s.thread_creates.push_back({s.thread_creates[0].stack_id, 2});
+  s.threads_created = 5;
+  s.leaked_threads = 1;
+  std::int64_t id = add(*st, "a:1", s);
+
+  auto threads = st->threads(id);
+  REQUIRE_MESSAGE(threads.ok(), threads.error().message);
+  REQUIRE(threads->size() == 3);
+  const auto& t0 = (*threads)[0];
+  CHECK(t0.tid == 4300);
+  CHECK(t0.state == lw::snapshot::ThreadState::kWaiting);
+  CHECK(t0.wait_reason == "mutex lock");
+  CHECK(t0.wait_since_unix_ns == kT0 - kMinute);
+  CHECK(t0.wait_object == 0x7000);
+  CHECK(t0.wait_detail == "held by thread 4301");
+  CHECK(t0.cpu_ns == 5'000'000);
+  CHECK(t0.join == lw::snapshot::JoinState::kJoinable);
+  CHECK(t0.labels == s.threads[0].labels);
+  CHECK(t0.leaked);
+  CHECK(t0.leak_reason == s.threads[0].leak_reason);
+  // Stack ids are the store's: they name the functions, and a stack shared with a task is one row.
+  auto frames = st->stack_frames(static_cast<std::int64_t>(t0.stack_id));
+  REQUIRE(frames.ok());
+  CHECK(*frames == std::vector<std::string>{"__lll_lock_wait", "Pool::take"});
+  CHECK(static_cast<std::int64_t>(t0.stack_id) == st->tasks(id)->at(0).stack_id);
+  CHECK(*st->stack_frames(static_cast<std::int64_t>(t0.create_stack_id)) ==
+        std::vector<std::string>{"pthread_create", "Pool::start"});
+  CHECK((*threads)[1].state == lw::snapshot::ThreadState::kExited);
+  CHECK((*threads)[1].stack_id == 0);
+  CHECK((*threads)[1].exit_time_unix_ns == kT0 - 1000);
+  CHECK((*threads)[1].create_stack_id == t0.create_stack_id);
+  CHECK((*threads)[2].runtime_worker);
+  CHECK((*threads)[2].create_stack_id == 0);
+
+  auto creates = st->thread_creates(id);
+  REQUIRE(creates.ok());
+  REQUIRE(creates->size() == 1);
+  CHECK((*creates)[0].stack_id == static_cast<std::int64_t>(t0.create_stack_id));
+  CHECK((*creates)[0].count == 5);
+
+  auto infos = st->snapshots({}).value();
+  REQUIRE(infos.size() == 1);
+  CHECK(infos[0].num_threads == 3);
+  CHECK(infos[0].threads_created == 5);
+  CHECK(infos[0].leaked_threads == 1);
+
+  // The snapshot read back whole has its threads too (from the blob, with its own stack ids).
+  auto back = st->load_snapshot(id).value();
+  REQUIRE(back.threads.size() == 3);
+  CHECK(back.threads[0].leak_reason == s.threads[0].leak_reason);
+  CHECK(back.threads_created == 5);
+  CHECK(back.threads_tracked);
+
+  // A damaged thread set is a clear error, not wrong threads.
+  REQUIRE(st->database().exec("UPDATE thread_sets SET records = substr(records, 1, 20)").ok());
+  auto damaged = st->threads(id);
+  REQUIRE_FALSE(damaged.ok());
+  CHECK(damaged.error().message.find("snapshot " + std::to_string(id) + ": thread records: truncated") !=
+        std::string::npos);
+}
+
+TEST_CASE("a version 3 database migrates: its snapshots still read, without threads; new ones have them") {
+  auto p = fresh_path("migrate3.db");
+  std::int64_t old_id = 0;
+  {
+    auto st = Store::open(p).value();
+    old_id = add(*st, "a:1", sample(0));
+    // What schema 3 had: no thread tables, and its version.
+    REQUIRE(st->database().exec("DROP TABLE thread_create_sites; DROP TABLE thread_sets; PRAGMA user_version=3").ok());
+  }
+  {
+    auto db = Database::open(p).value();
+    CHECK(*db->user_version() == 3);
+    CHECK_FALSE(db->exec("SELECT * FROM thread_sets").ok());
+  }
+  auto st = Store::open(p).value();
+  CHECK(*st->database().user_version() == lw::store::kSchemaVersion);
+  CHECK(st->tasks(old_id)->size() == 2);
+  auto old_threads = st->threads(old_id);
+  REQUIRE(old_threads.ok());
+  CHECK(old_threads->empty());
+  CHECK(st->thread_creates(old_id)->empty());
+  CHECK(st->load_snapshot(old_id)->threads.size() == 1);  // the blob is kept as it came
+  std::int64_t new_id = add(*st, "a:1", sample(1));
+  auto infos = st->snapshots({}).value();
+  REQUIRE(infos.size() == 2);
+  CHECK(infos[0].threads_created == 0);
+  CHECK(infos[1].threads_created == 4);
+  REQUIRE(st->threads(new_id)->size() == 1);
+  CHECK(st->threads(new_id)->at(0).wait_reason == "condition wait");
 }

@@ -1,5 +1,5 @@
 // The differ reads the tables, not the blobs: a window of 100 snapshots is 100 small queries for
-// sites and tasks, and stacks come by id from the interned table (cached by the Store).
+// sites, tasks and threads, and stacks come by id from the interned table (cached by the Store).
 #include "tools/leakwatch/analysis.hpp"
 
 #include <unistd.h>
@@ -59,6 +59,16 @@ Result<Analysis> analyze(store::Store& st, const AnalysisRequest& req) {
       if (auto r = name(t.create_stack_id); !r) return r.error();
       p.tasks.push_back({t.task_id, t.state, std::move(t.wait_reason), t.wait_since_unix_ns, t.switch_count,
                          t.stack_id, t.create_stack_id, t.leaked, std::move(t.leak_reason)});
+    }
+    auto threads = st.threads(info.id);
+    if (!threads) return threads.error();
+    p.threads.reserve(threads->size());
+    for (auto& t : *threads) {
+      auto stack = static_cast<std::int64_t>(t.stack_id);  // store stack ids (thread_pack.hpp)
+      auto create_stack = static_cast<std::int64_t>(t.create_stack_id);
+      if (auto r = name(stack); !r) return r.error();
+      if (auto r = name(create_stack); !r) return r.error();
+      p.threads.push_back(diff::thread_point(std::move(t), stack, create_stack));
     }
     // A target that sends no instance id is told apart by pid and start time.
     std::string run = !info.instance_id.empty() ? info.instance_id

@@ -57,14 +57,29 @@ constexpr const char* kAllocatorPrefixes[] = {
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
+// Frames every thread stack starts or ends with: the pthread and C++ library machinery of waits
+// (a condition wait is pthread_cond_wait -> __futex_abstimed_wait_common -> ...), thread start-up
+// and thread creation, and leakwatch's own thread interposer.
+constexpr const char* kThreadMachineryPrefixes[] = {
+    "pthread_", "__pthread_", "__GI_", "__futex", "__lll_", "futex_wait", "std::condition_variable::",
+    "std::condition_variable_any::", "std::__condvar::", "std::mutex::", "std::unique_lock<", "std::thread::",
+    "std::__invoke", "execute_native_thread_routine", "lw::threads::"};
+
 // Frames of the leakwatch runtime itself (the park/switch machinery, channel internals, the task
-// trampoline), which every task stack starts or ends with.
+// trampoline), which every task stack starts or ends with, and the thread machinery above.
 bool is_runtime_frame(const std::string& f) {
+  for (const char* p : kThreadMachineryPrefixes)
+    if (starts_with(f, p)) return true;
   return starts_with(f, "lw::rt::") || starts_with(f, "lw::detail::") || starts_with(f, "lw::Chan<") ||
          starts_with(f, "lw::Mutex::") || starts_with(f, "lw::WaitGroup::") || starts_with(f, "lw::select") ||
          starts_with(f, "lw::sleep_for") || starts_with(f, "lw::go<") || starts_with(f, "lw::go(") ||
          f == "make_fcontext" || f == "jump_fcontext" ||
          starts_with(f, "start_thread") || f == "clone" || f == "clone3";
+}
+
+bool is_thread_kind(diff::FindingKind k) {
+  return k == diff::FindingKind::kLeakedThreads || k == diff::FindingKind::kStuckThreads ||
+         k == diff::FindingKind::kThreadGrowth || k == diff::FindingKind::kUnjoinedThreads;
 }
 
 void frames_text(std::string& out, const std::vector<std::string>& all, const char* indent) {
@@ -108,9 +123,15 @@ std::string format_duration(std::int64_t ns) {
   return out;
 }
 
-// growth_text() is ", +N tasks/min" for stuck or leaked tasks that keep piling up.
+// growth_text() is ", +N tasks/min" (or threads) for stuck or leaked ones that keep piling up.
 std::string growth_text(const diff::Finding& f) {
+  if (f.threads_per_minute > 0) return ", +" + fmt("%.1f", f.threads_per_minute) + " threads/min";
   return f.tasks_per_minute > 0 ? ", +" + fmt("%.1f", f.tasks_per_minute) + " tasks/min" : "";
+}
+
+// how_many() is "1 task", "3 threads".
+std::string how_many(std::int64_t n, const char* what) {
+  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
 }
 
 std::string finding_text(const diff::Finding& f) {
@@ -134,16 +155,36 @@ std::string finding_text(const diff::Finding& f) {
       else if (!f.create_frames.empty()) out += "    tasks created at:\n";
       break;
     case diff::FindingKind::kStuckTasks:
-      out += "  " + std::to_string(f.count) + (f.count == 1 ? " task" : " tasks") + " [" + f.wait_reason +
-             "] unmoved for " + format_duration(f.span_ns) + growth_text(f) + range + "\n";
+      out += "  " + how_many(f.count, "task") + " [" + f.wait_reason + "] unmoved for " +
+             format_duration(f.span_ns) + growth_text(f) + range + "\n";
       break;
     case diff::FindingKind::kLeakedTasks:
-      out += "  " + std::to_string(f.count) + (f.count == 1 ? " task" : " tasks") + " [" + f.wait_reason +
-             "] can never wake" + growth_text(f) + (f.detail.empty() ? "" : ": " + f.detail) + "\n";
+      out += "  " + how_many(f.count, "task") + " [" + f.wait_reason + "] can never wake" + growth_text(f) +
+             (f.detail.empty() ? "" : ": " + f.detail) + "\n";
+      break;
+    case diff::FindingKind::kStuckThreads:
+      out += "  " + how_many(f.count, "thread") + " [" + f.wait_reason + "] unmoved, no CPU time, for " +
+             format_duration(f.span_ns) + growth_text(f) + range + "\n";
+      break;
+    case diff::FindingKind::kLeakedThreads:
+      out += "  " + how_many(f.count, "thread") + " [" + f.wait_reason + "] can never wake" + growth_text(f) +
+             (f.detail.empty() ? "" : ": " + f.detail) + "\n";
+      break;
+    case diff::FindingKind::kThreadGrowth:
+      out += "  +" + fmt("%.1f", f.threads_per_minute) + " threads/min over " + format_duration(f.span_ns) +
+             ", " + std::to_string(f.first_value) + " -> " + std::to_string(f.last_value) + " threads" + range +
+             "\n";
+      if (!f.create_frames.empty()) out += "    threads created at:\n";
+      break;
+    case diff::FindingKind::kUnjoinedThreads:
+      out += "  " + how_many(f.count, "thread") + " exited and never joined, for " + format_duration(f.span_ns) +
+             range + "\n";
+      if (!f.create_frames.empty()) out += "    threads created at:\n";
       break;
   }
   frames_text(out, f.frames, "    ");
-  if ((f.kind == diff::FindingKind::kStuckTasks || f.kind == diff::FindingKind::kLeakedTasks) &&
+  if ((f.kind == diff::FindingKind::kStuckTasks || f.kind == diff::FindingKind::kLeakedTasks ||
+       f.kind == diff::FindingKind::kStuckThreads || f.kind == diff::FindingKind::kLeakedThreads) &&
       !f.create_frames.empty()) {
     out += "  created by:\n";
     frames_text(out, f.create_frames, "    ");
@@ -175,15 +216,20 @@ std::string findings_json(const std::vector<diff::Finding>& findings) {
     out += ",\"count\":" + std::to_string(f.count);
     out += ",\"bytes_per_minute\":" + json_number(f.bytes_per_minute);
     out += ",\"tasks_per_minute\":" + json_number(f.tasks_per_minute);
+    out += ",\"threads_per_minute\":" + json_number(f.threads_per_minute);
     out += ",\"first_value\":" + std::to_string(f.first_value);
     out += ",\"last_value\":" + std::to_string(f.last_value);
     out += ",\"span_seconds\":" + json_number(static_cast<double>(f.span_ns) / 1e9);
     out += ",\"snapshots\":" + std::to_string(f.points);
     out += ",\"from_snapshot\":" + std::to_string(f.from_snapshot);
     out += ",\"to_snapshot\":" + std::to_string(f.to_snapshot);
-    out += ",\"task_ids\":[";
-    for (std::size_t k = 0; k < f.task_ids.size(); ++k) out += (k ? "," : "") + std::to_string(f.task_ids[k]);
-    out += "],\"detail\":";
+    // `ids` holds task ids or tids; `task_ids` (older readers) the same for task kinds only.
+    std::string ids = "[";
+    for (std::size_t k = 0; k < f.ids.size(); ++k) ids += (k ? "," : "") + std::to_string(f.ids[k]);
+    ids += "]";
+    out += ",\"ids\":" + ids;
+    out += ",\"task_ids\":" + (is_thread_kind(f.kind) ? std::string("[]") : ids);
+    out += ",\"detail\":";
     json_string(out, f.detail);
     out += ",\"confidence\":" + json_number(f.confidence) + "}";
   }

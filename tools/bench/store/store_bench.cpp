@@ -1,8 +1,8 @@
 // store_bench: what a watcher pays per snapshot on the analysis side, and what a diff costs.
 //
-//   store_bench [--tasks N] [--sites N] [--series N] [--series-tasks N] [--series-sites N]
+//   store_bench [--tasks N] [--sites N] [--threads N] [--series N] [--series-tasks N] [--series-sites N]
 //
-// 1. One big snapshot (default 100k tasks, 10k heap sites, ~20-frame stacks): encode, decode
+// 1. One big snapshot (default 100k tasks, 10k heap sites, 200 OS threads, ~20-frame stacks): encode, decode
 //    (what the CLI does with the HTTP body), and Store::add_snapshot, beside two peers measured in
 //    the same run: inserting only the blob into SQLite (the floor for "store it as is") and writing
 //    the blob to a plain file with fsync.
@@ -40,9 +40,10 @@ double cpu_ms() {
 }
 
 // make_snapshot() builds a snapshot shaped like a big service: `tasks` tasks over 500 distinct
-// stacks (a third waiting on channels), `sites` heap sites each with its own stack, 20 frames
-// deep, every address symbolized.
-snapshot::Snapshot make_snapshot(int tasks, int sites, int index, const std::string& run) {
+// stacks (a third waiting on channels), `sites` heap sites each with its own stack, `threads` OS
+// threads on the task stacks (half in a condition wait, a quarter in epoll_wait), 20 frames deep,
+// every address symbolized.
+snapshot::Snapshot make_snapshot(int tasks, int sites, int index, const std::string& run, int threads) {
   snapshot::Snapshot s;
   s.time_unix_ns = 1'700'000'000'000'000'000LL + static_cast<std::int64_t>(index) * 60'000'000'000LL;
   s.process.pid = 4242;
@@ -87,6 +88,32 @@ snapshot::Snapshot make_snapshot(int tasks, int sites, int index, const std::str
     t.create_stack_id = task_stacks[static_cast<std::size_t>(k * 7) % task_stacks.size()];
     s.tasks.push_back(std::move(t));
   }
+  for (int k = 0; k < threads; ++k) {
+    snapshot::ThreadRecord t = snapshot::thread_record(10'000 + k, "worker-" + std::to_string(k % 16));
+    t.state = k % 2 == 0 ? snapshot::ThreadState::kWaiting
+              : k % 4 == 1 ? snapshot::ThreadState::kSyscall : snapshot::ThreadState::kRunning;
+    if (t.state == snapshot::ThreadState::kWaiting) {
+      t.wait_reason = "condition wait";
+      t.wait_since_unix_ns = s.time_unix_ns - 1'000'000'000 + k;
+      t.wait_object = 0x7f0000000000ULL + static_cast<std::uint64_t>(k % 8) * 64;
+    } else if (t.state == snapshot::ThreadState::kSyscall) {
+      t.wait_reason = "epoll_wait";
+      t.wait_object = 5;
+      t.wait_detail = "anon_inode:[eventpoll]";
+    }
+    t.creator_tid = 4242;
+    t.start_time_unix_ns = s.time_unix_ns - 60'000'000'000LL;
+    t.join = snapshot::JoinState::kJoinable;
+    t.cpu_ns = static_cast<std::uint64_t>(k + index) * 1'000'000;
+    t.stack_id = task_stacks[static_cast<std::size_t>(k * 3) % task_stacks.size()];
+    t.create_stack_id = task_stacks[static_cast<std::size_t>(k % 10)];
+    s.threads.push_back(std::move(t));
+  }
+  for (int k = 0; k < std::min(threads, 10); ++k)
+    s.thread_creates.push_back({task_stacks[static_cast<std::size_t>(k)], 1 + threads / 10});
+  s.threads_created = static_cast<std::uint64_t>(threads);
+  s.threads_tracked = true;
+  s.mem.num_threads = static_cast<std::uint64_t>(threads);
   s.mem.num_tasks = static_cast<std::uint64_t>(tasks);
   s.mem.heap_alloc = 100'000'000;
   return s;
@@ -113,13 +140,14 @@ int arg(int argc, char** argv, const char* name, int fallback) {
 int main(int argc, char** argv) {
   const int tasks = arg(argc, argv, "--tasks", 100'000);
   const int sites = arg(argc, argv, "--sites", 10'000);
+  const int threads = arg(argc, argv, "--threads", 200);
   const int series = arg(argc, argv, "--series", 100);
   const int series_tasks = arg(argc, argv, "--series-tasks", 2'000);
   const int series_sites = arg(argc, argv, "--series-sites", 1'000);
   constexpr int kRepeats = 3;
 
   // 1. One big snapshot.
-  snapshot::Snapshot big = make_snapshot(tasks, sites, 0, "run-1");
+  snapshot::Snapshot big = make_snapshot(tasks, sites, 0, "run-1", threads);
   auto t0 = Clock::now();
   std::string bytes = snapshot::encode(big);
   double encode_ms = ms_since(t0);
@@ -139,7 +167,7 @@ int main(int argc, char** argv) {
     store_ms = std::min(store_ms, ms_since(t0));
     store_cpu_ms = std::min(store_cpu_ms, cpu_ms() - c0);
     // A second snapshot of the same process: stacks are already interned.
-    auto next = make_snapshot(tasks, sites, 1, "run-1");
+    auto next = make_snapshot(tasks, sites, 1, "run-1", threads);
     std::string next_bytes = snapshot::encode(next);
     t0 = Clock::now();
     c0 = cpu_ms();
@@ -173,11 +201,11 @@ int main(int argc, char** argv) {
     std::remove(file.c_str());
   }
   std::printf(
-      "{\"bench\":\"store.snapshot\",\"tasks\":%d,\"sites\":%d,\"bytes\":%zu,\"encode_ms\":%.1f,"
+      "{\"bench\":\"store.snapshot\",\"tasks\":%d,\"sites\":%d,\"threads\":%d,\"bytes\":%zu,\"encode_ms\":%.1f,"
       "\"decode_ms\":%.1f,\"add_snapshot_ms\":%.1f,\"add_snapshot_warm_ms\":%.1f,"
       "\"peer_sqlite_blob_only_ms\":%.1f,\"peer_file_fsync_ms\":%.1f,\"ratio_vs_blob_only\":%.2f,"
       "\"add_snapshot_cpu_ms\":%.1f,\"add_snapshot_warm_cpu_ms\":%.1f,\"peer_sqlite_blob_only_cpu_ms\":%.1f}\n",
-      tasks, sites, bytes.size(), encode_ms, decode_ms, store_ms, store_warm_ms, blob_ms, file_ms,
+      tasks, sites, threads, bytes.size(), encode_ms, decode_ms, store_ms, store_warm_ms, blob_ms, file_ms,
       store_ms / blob_ms, store_cpu_ms, store_warm_cpu_ms, blob_cpu_ms);
 
   // 2. A diff over a series.
@@ -186,7 +214,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> blobs;
   t0 = Clock::now();
   for (int i = 0; i < series; ++i) {
-    auto s = make_snapshot(series_tasks, series_sites, i, "run-1");
+    auto s = make_snapshot(series_tasks, series_sites, i, "run-1", threads);
     blobs.push_back(snapshot::encode(s));
     if (!st->add_snapshot("http://127.0.0.1:6060", s, blobs.back())) return 1;
   }
@@ -207,9 +235,9 @@ int main(int argc, char** argv) {
     peer_decode_ms = std::min(peer_decode_ms, ms_since(t0));
   }
   std::printf(
-      "{\"bench\":\"diff.series\",\"snapshots\":%d,\"tasks\":%d,\"sites\":%d,\"store_fill_ms\":%.0f,"
+      "{\"bench\":\"diff.series\",\"snapshots\":%d,\"tasks\":%d,\"sites\":%d,\"threads\":%d,\"store_fill_ms\":%.0f,"
       "\"diff_ms\":%.1f,\"findings\":%zu,\"peer_decode_blobs_ms\":%.1f,\"ratio_vs_decode\":%.2f}\n",
-      series, series_tasks, series_sites, fill_ms, diff_ms, findings, peer_decode_ms, diff_ms / peer_decode_ms);
+      series, series_tasks, series_sites, threads, fill_ms, diff_ms, findings, peer_decode_ms, diff_ms / peer_decode_ms);
   st.reset();
   remove_db(path);
   return 0;
