@@ -1218,6 +1218,9 @@ int run(std::function<void()> main, RuntimeOptions options) {
   for (auto& w : r->workers) w->thread = std::thread(rt::worker_main, w.get());
 
   detail::spawn(nullptr, detail::kTaskBody<std::function<void()>>, &main);
+  // The calling thread only waits for the main task now: it is the runtime's until run()
+  // returns, and the program's work shows in the tasks (as Go's main goroutine), not in this wait.
+  base::set_thread_role(base::ThreadRole::kRuntimeWorker);
   {
     std::unique_lock<rt::SpinLock> lk(r->reg_mu);
     r->reg_cv.wait(lk, [&] { return r->main_done; });
@@ -1252,6 +1255,7 @@ int run(std::function<void()> main, RuntimeOptions options) {
     std::lock_guard<rt::SpinLock> g(r->reg_mu);
     failed = r->main_failed;
   }
+  base::set_thread_role(base::ThreadRole::kUser);
   return failed ? 1 : 0;
 }
 

@@ -103,6 +103,12 @@ bool read_proc_thread(int tid, ProcThread* out, bool want_syscall) {
   return true;
 }
 
+std::uint64_t read_thread_cpu_ns(int tid) {
+  timespec ts{};
+  if (clock_gettime(thread_cpu_clock(tid), &ts) != 0) return 0;
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
 std::string syscall_name(long nr) {
   for (const SyscallName& s : kSyscalls)
     if (s.nr == nr) return s.name;

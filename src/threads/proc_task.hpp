@@ -27,6 +27,9 @@ std::vector<int> list_thread_ids();
 // false it skips /proc/self/task/TID/syscall (the caller knows what the thread waits for).
 bool read_proc_thread(int tid, ProcThread* out, bool want_syscall = true);
 
+// read_thread_cpu_ns() reads thread `tid`'s CPU clock (user + system, nanoseconds); 0 if gone.
+std::uint64_t read_thread_cpu_ns(int tid);
+
 // syscall_name() is the x86-64 name of syscall `nr` ("read", "epoll_wait"), or "syscall N".
 std::string syscall_name(long nr);
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "src/threads/thread_list.hpp"
 
@@ -13,6 +14,7 @@
 #include "src/base/thread_role.hpp"
 #include "src/threads/deadlock_proof.hpp"
 #include "src/threads/proc_task.hpp"
+#include "src/threads/stack_cache.hpp"
 #include "src/threads/stack_signal.hpp"
 #include "src/threads/thread_table.hpp"
 
@@ -138,6 +140,8 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
 
   std::vector<ThreadInfo> out;
   out.reserve(tids.size() + 8);
+  std::vector<std::optional<os_threads::BlockedIn>> blocked;  // parallel to out
+  blocked.reserve(tids.size() + 8);
   std::vector<os_threads::WaitNode> waits;
   std::map<int, const ThreadSlot*> wait_slots;
   os_threads::DescriptorNames fds;
@@ -148,6 +152,7 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
     os_threads::ProcThread p;
     if (!os_threads::read_proc_thread(tid, &p, w.kind == os_threads::WaitKind::kNone)) continue;  // exited
     ThreadInfo t;
+    std::optional<os_threads::BlockedIn> here;
     t.tid = tid;
     t.name = p.name;
     t.cpu_ns = p.cpu_ns;
@@ -182,8 +187,15 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
       }
       waits.push_back(std::move(node));
       wait_slots[tid] = slot->slot;
+      os_threads::BlockedIn in;
+      in.wait_seq = w.seq;
+      here = in;
     } else if ((p.state == 'S' || p.state == 'D') && p.syscall >= 0) {
       t.state = ThreadState::kSyscall;
+      os_threads::BlockedIn in;
+      in.syscall = p.syscall;
+      std::copy(std::begin(p.args), std::end(p.args), in.args);
+      here = in;
       t.wait_reason = os_threads::syscall_name(p.syscall);
       const int fd = os_threads::syscall_fd(p.syscall, p.args);
       if (fd >= 0 && options.describe_descriptors) {
@@ -195,6 +207,7 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
       t.wait_reason = "syscall";
     }
     out.push_back(std::move(t));
+    blocked.push_back(here);
   }
   // Joinable threads that exited and nobody joined: their stacks and descriptors are still held.
   for (const SlotCopy& c : slots) {
@@ -211,6 +224,7 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
     t.create_stack = pcs(c.create_stack);
     set_role(&t, c.role);
     out.push_back(std::move(t));
+    blocked.emplace_back();
   }
 
   const std::vector<os_threads::Proof> proofs = os_threads::prove_leaks(waits, tids, confirm_waits, &wait_slots);
@@ -222,23 +236,31 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
       }
 
   if (with_stacks) {
+    os_threads::StackCache& cache = os_threads::stack_cache();
     std::vector<int> ask;
     std::vector<std::size_t> at;
     for (std::size_t i = 0; i < out.size(); ++i) {
-      if (out[i].state == ThreadState::kExited) continue;
-      ask.push_back(static_cast<int>(out[i].tid));
+      ThreadInfo& t = out[i];
+      if (t.state == ThreadState::kExited) continue;
+      if (blocked[i] && cache.lookup(static_cast<int>(t.tid), *blocked[i], &t.cpu_ns, &t.stack)) continue;
+      ask.push_back(static_cast<int>(t.tid));
       at.push_back(i);
     }
     std::vector<os_threads::StackResult> stacks(ask.size());
     os_threads::capture_thread_stacks(ask.data(), ask.size(), stacks.data(), options.stack_timeout_ns);
     for (std::size_t k = 0; k < ask.size(); ++k) {
       ThreadInfo& t = out[at[k]];
-      if (stacks[k].ok) {
-        t.stack = current_pcs(stacks[k].trace);
-      } else {
+      if (!stacks[k].ok) {
         t.stack_error = stacks[k].why;
+        continue;
       }
+      t.stack = current_pcs(stacks[k].trace);
+      if (!blocked[at[k]]) continue;
+      // The CPU time after the signal: the next capture compares against it.
+      t.cpu_ns = os_threads::read_thread_cpu_ns(ask[k]);
+      cache.store(ask[k], *blocked[at[k]], t.cpu_ns, t.stack);
     }
+    cache.keep_only(tids);
   }
   return out;
 }

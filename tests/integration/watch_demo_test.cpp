@@ -1,6 +1,7 @@
 // End to end as a user runs it: the demo service (tools/demo) with its debug server on, watched by
 // the real `leakwatch watch`, judged by `leakwatch diff`. The leaky service must give exactly its
-// three planted faults; the fixed twin must give none.
+// planted faults (three in tasks and heap, three in threads: the deadlocked pair is one finding per
+// side); the fixed twin must give none.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -68,7 +69,11 @@ TEST_CASE("leakwatch watch names each planted fault of the demo service, and not
   CHECK(w.summary ==
         "heap_growth demo::append_audit_record\n"
         "leaked_tasks demo::query_inventory\n"
-        "stuck_tasks demo::session_keepalive\n");
+        "leaked_threads demo::rebuild_search_index\n"
+        "leaked_threads demo::reconcile_ledger\n"
+        "stuck_tasks demo::session_keepalive\n"
+        "stuck_threads demo::wait_for_shipment_event\n"
+        "unjoined_threads demo::on_request\n");
 }
 
 TEST_CASE("the fixed demo service gives no finding") {

@@ -20,7 +20,6 @@
 #include <vector>
 
 namespace demo {
-namespace {
 
 using namespace std::chrono_literals;
 
@@ -97,8 +96,6 @@ int g_mail_queued = 0;  // Guarded by g_mail_mu.
   volatile std::uint64_t sum = 0;
   for (std::uint64_t i = 0; i < 10000; ++i) sum = sum + (i ^ id);
 }
-
-}  // namespace
 
 void start_background_threads(bool fixed) {
   for (int i = 0; i < 3; ++i) std::thread(mail_worker).detach();

@@ -14,4 +14,12 @@ void start_background_threads(bool fixed);
 // on_request() drives the per-request thread work for request `id`.
 void on_request(std::uint64_t id, bool fixed);
 
+// The threads' bodies (named here so that reports name them as demo::...).
+void wait_for_shipment_event(std::uint64_t order, bool fixed);
+void reconcile_ledger(bool fixed);
+void rebuild_search_index(bool fixed);
+void* warm_cache_shard(void*);
+void mail_worker();
+void compress_report(std::uint64_t id);
+
 }  // namespace demo
