@@ -2,16 +2,18 @@
 # demo.sh: the main job. Installs what is missing, builds, starts the demo service (a small
 # order service with task, heap and thread faults planted), watches it with `leakwatch watch` for about a minute,
 # and prints the report that names the faults.
-#   tools/demo.sh [--every 5s] [--count 12]
+#   tools/demo.sh [--every 5s] [--count 12] [--stuck-after 20s]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 every=5s
 count=12
+stuck_after=20s
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --every) every="$2"; shift 2 ;;
     --count) count="$2"; shift 2 ;;
-    *) echo "usage: tools/demo.sh [--every D] [--count N]" >&2; exit 2 ;;
+    --stuck-after) stuck_after="$2"; shift 2 ;;
+    *) echo "usage: tools/demo.sh [--every D] [--count N] [--stuck-after D]" >&2; exit 2 ;;
   esac
 done
 
@@ -46,13 +48,13 @@ echo "   $url"
 
 echo "== leakwatch watch $url --every $every --count $count"
 set +e
-./build/tools/leakwatch watch "$url" --every "$every" --count "$count" --db "$db" --stuck-after 20s
+./build/tools/leakwatch watch "$url" --every "$every" --count "$count" --db "$db" --stuck-after "$stuck_after"
 set -e
 
 echo
 echo "== leakwatch diff (the report)"
 set +e
-./build/tools/leakwatch diff --db "$db" --stuck-after 20s
+./build/tools/leakwatch diff --db "$db" --stuck-after "$stuck_after"
 status=$?
 set -e
 echo

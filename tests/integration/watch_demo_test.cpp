@@ -83,3 +83,12 @@ TEST_CASE("the fixed demo service gives no finding") {
   CHECK(w.diff_exit == 0);
   CHECK(w.summary == "\n");
 }
+
+TEST_CASE("the README's first command, tools/demo.sh, exits 0 after a report that names the faults") {
+  auto r = run_command("cd '" LW_SOURCE_DIR "' && LEAKWATCH_HEAP_RATE=65536 tools/demo.sh --every 1s --count 10 --stuck-after 4s 2>&1");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  for (const char* name : {"demo::append_audit_record", "demo::query_inventory", "demo::session_keepalive",
+                           "demo::reconcile_ledger", "demo::wait_for_shipment_event", "demo::on_request"})
+    CHECK_MESSAGE(r.output.find(name) != std::string::npos, name);
+}

@@ -63,7 +63,7 @@ bool starts_with(const std::string& s, const char* prefix) { return s.rfind(pref
 constexpr const char* kThreadMachineryPrefixes[] = {
     "pthread_", "__pthread_", "__GI_", "__futex", "__lll_", "futex_wait", "std::condition_variable::",
     "std::condition_variable_any::", "std::__condvar::", "std::mutex::", "std::unique_lock<", "std::thread::",
-    "std::__invoke", "execute_native_thread_routine", "lw::threads::"};
+    "std::__invoke", "execute_native_thread_routine", "lw::os_threads::", "__clone"};
 
 // Frames of the leakwatch runtime itself (the park/switch machinery, channel internals, the task
 // trampoline), which every task stack starts or ends with, and the thread machinery above.
@@ -100,7 +100,9 @@ bool is_allocator_frame(const std::string& function) {
 std::vector<std::string> display_frames(const std::vector<std::string>& frames) {
   std::size_t begin = 0, end = frames.size();
   while (begin < end && (is_allocator_frame(frames[begin]) || is_runtime_frame(frames[begin]))) ++begin;
-  while (end > begin && is_runtime_frame(frames[end - 1])) --end;
+  // At the outer end also drop unnamed frames ("0x7f..."): the thread start-up code of a stripped
+  // C++ library (libstdc++'s execute_native_thread_routine has no symbol).
+  while (end > begin && (is_runtime_frame(frames[end - 1]) || starts_with(frames[end - 1], "0x"))) --end;
   if (begin == end) return frames;  // nothing but runtime code: show it as it is
   return {frames.begin() + static_cast<std::ptrdiff_t>(begin), frames.begin() + static_cast<std::ptrdiff_t>(end)};
 }
