@@ -20,17 +20,17 @@ namespace {
 
 LW_THREAD_HOOK [[gnu::noinline]] int contended_mutex_lock(pthread_mutex_t* m) noexcept {
   WaitScope wait(WaitKind::kMutexLock, m, false);
-  return lw_glibc_mutex_lock(m);
+  return lw::os_threads::g_lock_calls.mutex_lock(m);
 }
 
 LW_THREAD_HOOK [[gnu::noinline]] int contended_rdlock(pthread_rwlock_t* l) noexcept {
   WaitScope wait(WaitKind::kRwlockRead, l, false);
-  return lw_glibc_rwlock_rdlock(l);
+  return lw::os_threads::g_lock_calls.rwlock_rdlock(l);
 }
 
 LW_THREAD_HOOK [[gnu::noinline]] int contended_wrlock(pthread_rwlock_t* l) noexcept {
   WaitScope wait(WaitKind::kRwlockWrite, l, false);
-  return lw_glibc_rwlock_wrlock(l);
+  return lw::os_threads::g_lock_calls.rwlock_wrlock(l);
 }
 
 }  // namespace
@@ -38,13 +38,13 @@ LW_THREAD_HOOK [[gnu::noinline]] int contended_wrlock(pthread_rwlock_t* l) noexc
 extern "C" {
 
 LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_mutex_lock(pthread_mutex_t* m) {
-  const int rc = lw_glibc_mutex_trylock(m);
+  const int rc = lw::os_threads::g_lock_calls.mutex_trylock(m);
   if (rc != EBUSY) [[likely]] return rc;
   return contended_mutex_lock(m);
 }
 
 LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_mutex_timedlock(pthread_mutex_t* m, const timespec* deadline) {
-  const int rc = lw_glibc_mutex_trylock(m);
+  const int rc = lw::os_threads::g_lock_calls.mutex_trylock(m);
   if (rc != EBUSY) return rc;
   auto real = libc_threads().mutex_timedlock;
   if (real == nullptr) return ENOSYS;
@@ -54,7 +54,7 @@ LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_mutex_timedloc
 
 LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock,
                                                                    const timespec* deadline) {
-  const int rc = lw_glibc_mutex_trylock(m);
+  const int rc = lw::os_threads::g_lock_calls.mutex_trylock(m);
   if (rc != EBUSY) return rc;
   auto real = libc_threads().mutex_clocklock;
   if (real == nullptr) return ENOSYS;
@@ -63,19 +63,19 @@ LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_mutex_clockloc
 }
 
 LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_rdlock(pthread_rwlock_t* l) {
-  const int rc = lw_glibc_rwlock_tryrdlock(l);
+  const int rc = lw::os_threads::g_lock_calls.rwlock_tryrdlock(l);
   if (rc != EBUSY) [[likely]] return rc;
   return contended_rdlock(l);
 }
 
 LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_wrlock(pthread_rwlock_t* l) {
-  const int rc = lw_glibc_rwlock_trywrlock(l);
+  const int rc = lw::os_threads::g_lock_calls.rwlock_trywrlock(l);
   if (rc != EBUSY) [[likely]] return rc;
   return contended_wrlock(l);
 }
 
 LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_timedrdlock(pthread_rwlock_t* l, const timespec* deadline) {
-  const int rc = lw_glibc_rwlock_tryrdlock(l);
+  const int rc = lw::os_threads::g_lock_calls.rwlock_tryrdlock(l);
   if (rc != EBUSY) return rc;
   auto real = libc_threads().rwlock_timedrdlock;
   if (real == nullptr) return ENOSYS;
@@ -84,7 +84,7 @@ LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_timedrd
 }
 
 LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_timedwrlock(pthread_rwlock_t* l, const timespec* deadline) {
-  const int rc = lw_glibc_rwlock_trywrlock(l);
+  const int rc = lw::os_threads::g_lock_calls.rwlock_trywrlock(l);
   if (rc != EBUSY) return rc;
   auto real = libc_threads().rwlock_timedwrlock;
   if (real == nullptr) return ENOSYS;
@@ -94,7 +94,7 @@ LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_timedwr
 
 LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_clockrdlock(pthread_rwlock_t* l, clockid_t clock,
                                                                       const timespec* deadline) {
-  const int rc = lw_glibc_rwlock_tryrdlock(l);
+  const int rc = lw::os_threads::g_lock_calls.rwlock_tryrdlock(l);
   if (rc != EBUSY) return rc;
   auto real = libc_threads().rwlock_clockrdlock;
   if (real == nullptr) return ENOSYS;
@@ -104,7 +104,7 @@ LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_clockrd
 
 LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_rwlock_clockwrlock(pthread_rwlock_t* l, clockid_t clock,
                                                                       const timespec* deadline) {
-  const int rc = lw_glibc_rwlock_trywrlock(l);
+  const int rc = lw::os_threads::g_lock_calls.rwlock_trywrlock(l);
   if (rc != EBUSY) return rc;
   auto real = libc_threads().rwlock_clockwrlock;
   if (real == nullptr) return ENOSYS;

@@ -2,16 +2,42 @@
 
 #include <dlfcn.h>
 
-#include <atomic>
+#include <cstring>
 
 namespace lw::os_threads {
+
+constinit LockCalls g_lock_calls = {lw_glibc_mutex_lock,   lw_glibc_mutex_trylock, lw_glibc_rwlock_rdlock,
+                                    lw_glibc_rwlock_tryrdlock, lw_glibc_rwlock_wrlock, lw_glibc_rwlock_trywrlock};
+
 namespace {
+
+bool in_libc(void* p) noexcept {
+  Dl_info info;
+  return dladdr(p, &info) != 0 && info.dli_fname != nullptr && std::strstr(info.dli_fname, "/libc.so") != nullptr;
+}
 
 template <typename F>
 void find(F* out, const char* name, const char* version) noexcept {
-  void* p = dlvsym(RTLD_NEXT, name, version);
-  if (p == nullptr) p = dlsym(RTLD_NEXT, name);
+  void* p = dlsym(RTLD_NEXT, name);
+  if (p == nullptr || in_libc(p)) {
+    if (void* v = dlvsym(RTLD_NEXT, name, version)) p = v;
+  }
   *out = reinterpret_cast<F>(p);
+}
+
+// rebind_locks() points the lock calls at the next interposer's, if one comes before glibc.
+void rebind_locks() noexcept {
+  void* next = dlsym(RTLD_NEXT, "pthread_mutex_lock");
+  if (next == nullptr || in_libc(next)) return;
+  LockCalls c = g_lock_calls;
+  find(&c.mutex_lock, "pthread_mutex_lock", "GLIBC_2.2.5");
+  find(&c.mutex_trylock, "pthread_mutex_trylock", "GLIBC_2.34");
+  find(&c.rwlock_rdlock, "pthread_rwlock_rdlock", "GLIBC_2.34");
+  find(&c.rwlock_tryrdlock, "pthread_rwlock_tryrdlock", "GLIBC_2.34");
+  find(&c.rwlock_wrlock, "pthread_rwlock_wrlock", "GLIBC_2.34");
+  find(&c.rwlock_trywrlock, "pthread_rwlock_trywrlock", "GLIBC_2.34");
+  if (c.mutex_lock && c.mutex_trylock && c.rwlock_rdlock && c.rwlock_tryrdlock && c.rwlock_wrlock && c.rwlock_trywrlock)
+    g_lock_calls = c;
 }
 
 LibcThreads resolve() noexcept {
@@ -35,6 +61,7 @@ LibcThreads resolve() noexcept {
   find(&t.sem_timedwait, "sem_timedwait", "GLIBC_2.34");
   find(&t.sem_clockwait, "sem_clockwait", "GLIBC_2.34");
   find(&t.barrier_wait, "pthread_barrier_wait", "GLIBC_2.34");
+  rebind_locks();
   return t;
 }
 

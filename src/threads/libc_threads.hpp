@@ -1,12 +1,13 @@
-// libc_threads.hpp: glibc's own pthread, semaphore and barrier functions, which the interposers in
-// this module forward to. Thread-safe; never allocates after resolve_libc_threads() has run (the
-// first use resolves lazily, and dlvsym may allocate once).
+// libc_threads.hpp: the next definitions of the pthread, semaphore and barrier functions, which
+// the interposers in this module forward to: glibc's, or another interposer's that comes between
+// (a sanitizer's runtime, another tool) so that it still sees every call. Thread-safe; never
+// allocates after libc_threads() has run once (the first use resolves; dlsym may allocate once).
 //
-// Mutex and rwlock calls go to glibc's exported __pthread_* aliases directly: they need no look-up
-// at all, so the mutex hooks work from the very first lock of the process. The others are found
-// with dlvsym(RTLD_NEXT, name, version) pinned to glibc's current symbol versions: a plain dlsym of a
-// versioned symbol such as pthread_cond_wait may return the oldest version (GLIBC_2.2.5), whose
-// condition variable layout differs.
+// Mutex and rwlock calls start out bound to glibc's exported __pthread_* aliases: they need no
+// look-up, so the mutex hooks work from the very first lock of the process, before any
+// constructor. The others are found with dlsym(RTLD_NEXT); when that lands in glibc, dlvsym pins
+// glibc's current symbol version: a plain dlsym of a versioned symbol such as pthread_cond_wait may
+// return the oldest version (GLIBC_2.2.5), whose condition variable layout differs.
 #pragma once
 
 #include <pthread.h>
@@ -31,6 +32,19 @@ __asm__(".symver lw_glibc_rwlock_wrlock, __pthread_rwlock_wrlock@GLIBC_2.2.5");
 __asm__(".symver lw_glibc_rwlock_trywrlock, __pthread_rwlock_trywrlock@GLIBC_2.2.5");
 
 namespace lw::os_threads {
+
+// LockCalls are the lock functions the hot hooks call. Bound to glibc's at load time; rebound once
+// by libc_threads() when another interposer sits between us and glibc. Written only then (during
+// start-up, single-threaded); read freely.
+struct LockCalls {
+  int (*mutex_lock)(pthread_mutex_t*);
+  int (*mutex_trylock)(pthread_mutex_t*);
+  int (*rwlock_rdlock)(pthread_rwlock_t*);
+  int (*rwlock_tryrdlock)(pthread_rwlock_t*);
+  int (*rwlock_wrlock)(pthread_rwlock_t*);
+  int (*rwlock_trywrlock)(pthread_rwlock_t*);
+};
+extern LockCalls g_lock_calls;
 
 struct LibcThreads {
   int (*create)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*) = nullptr;

@@ -234,10 +234,11 @@ pthread_mutex_t orphan = PTHREAD_MUTEX_INITIALIZER;
 
 TEST_CASE("proofs: a lock-order deadlock, an orphaned mutex and a join on a leaked thread") {
   // These threads stay blocked for the life of the test process: their std::thread objects are
-  // never destroyed (destroying a joinable one would end the process).
+  // never destroyed (destroying a joinable one would end the process), and stay reachable.
   static TidBox a, b, waiter, joiner;
-  std::thread& ta = *new std::thread(lock_a_then_b, &a);
-  new std::thread(lock_b_then_a, &b);
+  static std::thread* kept[4];
+  std::thread& ta = *(kept[0] = new std::thread(lock_a_then_b, &a));
+  kept[1] = new std::thread(lock_b_then_a, &b);
   std::optional<lw::ThreadInfo> ia, ib;
   for (int i = 0; i < 500 && !(ia && ia->leaked && ib && ib->leaked); ++i) {
     std::this_thread::sleep_for(10ms);
@@ -253,7 +254,7 @@ TEST_CASE("proofs: a lock-order deadlock, an orphaned mutex and a join on a leak
   CHECK(ia->leak_reason.find("thread " + std::to_string(b.get())) != std::string::npos);
 
   // A join on a deadlocked thread can never return either.
-  new std::thread([&] {
+  kept[2] = new std::thread([&] {
     joiner.set();
     ta.join();
   });
@@ -270,7 +271,7 @@ TEST_CASE("proofs: a lock-order deadlock, an orphaned mutex and a join on a leak
   // The owner exits holding the mutex.
   std::thread owner([] { pthread_mutex_lock(&orphan); });
   owner.join();
-  new std::thread([] {
+  kept[3] = new std::thread([] {
     waiter.set();
     pthread_mutex_lock(&orphan);
   });
