@@ -20,6 +20,7 @@ struct Request {
   std::string raw_query;
   std::string authorization;    // the Authorization header, empty if absent
   std::string accept_encoding;  // the Accept-Encoding header, empty if absent
+  std::string host;             // the Host header, empty if absent
   std::string body;
 
   // param() returns the first value of `name`, or nullptr when absent.

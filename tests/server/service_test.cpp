@@ -70,7 +70,7 @@ TEST_CASE("the service answers HEAD without a body and rejects oversized request
 
   CHECK(status_of("-X PUT '" + url + "/metrics'") == "405");
   CHECK(status_of("-X DELETE '" + url + "/debug/pprof/symbol'") == "405");
-  CHECK(status_of("-X FOO '" + url + "/metrics'") == "400");
+  CHECK(status_of("-X FOO '" + url + "/metrics'") == "405");  // a well-formed unknown method
   CHECK(status_of("'" + url + "/debug/pprof/heap?debug=9'") == "400");
   CHECK(status_of("'" + url + "/debug/pprof/nope'") == "404");
 
@@ -81,7 +81,7 @@ TEST_CASE("the service answers HEAD without a body and rejects oversized request
   }
   CHECK(status_of("--data-binary @'" + dir + "/big' '" + url + "/debug/pprof/symbol'") == "413");
   CHECK(status_of("'" + url + "/debug/pprof/symbol?" + std::string(10000, 'a') + "'") == "414");
-  CHECK(status_of("-H 'X-Big: " + std::string(9000, 'b') + "' '" + url + "/metrics'") == "400");
+  CHECK(status_of("-H 'X-Big: " + std::string(9000, 'b') + "' '" + url + "/metrics'") == "431");
   // Still serving after all that.
   CHECK(status_of("'" + url + "/debug/vars'") == "200");
   run_command("rm -rf '" + dir + "'");
