@@ -125,7 +125,7 @@ std::size_t RequestHeadParser::feed(std::string_view data) {
     if (nl == std::string_view::npos) {
       line_.append(piece);
       used += piece.size();
-      if (!line_.empty()) started_ = true;
+      if (!line_.empty() && line_ != "\r") started_ = true;  // a lone CR may be a leading empty line
       break;
     }
     used += nl + 1;
