@@ -2,6 +2,9 @@
 // server_basic): a header flood, a Range amplification, slow and idle connections while /metrics
 // is probed, descriptor exhaustion under a low RLIMIT_NOFILE, pipelined requests. Each case is
 // bounded in time, uses loopback only, and prints its figure (docs/http.md quotes them).
+//
+// LW_HOSTILE_TARGET=program runs the same clients against another program that prints the
+// fixture's lines (tools/bench/server/mhd_peer): that is how docs/http.md compares transports.
 #include <doctest/doctest.h>
 
 #include <poll.h>
@@ -12,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -26,6 +30,12 @@ using lw::test::FixtureProcess;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// target() is the program under test: server_basic, or the one LW_HOSTILE_TARGET names.
+std::string target() {
+  const char* other = std::getenv("LW_HOSTILE_TARGET");
+  return other != nullptr && *other != '\0' ? other : LW_SERVER_BASIC;
+}
 
 long status_kb(int pid, const char* field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -158,7 +168,7 @@ TEST_CASE("a header flood gets 431 after 16 KiB and the target's memory stays pu
   for (bool with_token : {false, true}) {
     std::vector<std::string> env{"LEAKWATCH_HTTP=127.0.0.1:0"};
     if (with_token) env.push_back("LEAKWATCH_TOKEN=s3cret");
-    FixtureProcess app(LW_SERVER_BASIC, {"64"}, env, "server_basic: ready");
+    FixtureProcess app(target(), {"64"}, env, "server_basic: ready");
     REQUIRE_MESSAGE(app.ok(), app.output());
     const int port = lw::test::port_of(app.url());
     const long rss_before = lw::test::rss_kb(app.pid());
@@ -177,7 +187,7 @@ TEST_CASE("a header flood gets 431 after 16 KiB and the target's memory stays pu
 }
 
 TEST_CASE("a wrong token is refused as soon as its header line is in") {
-  FixtureProcess app(LW_SERVER_BASIC, {"64"}, {"LEAKWATCH_HTTP=127.0.0.1:0", "LEAKWATCH_TOKEN=s3cret"},
+  FixtureProcess app(target(), {"64"}, {"LEAKWATCH_HTTP=127.0.0.1:0", "LEAKWATCH_TOKEN=s3cret"},
                      "server_basic: ready");
   REQUIRE_MESSAGE(app.ok(), app.output());
   Flood f = flood(lw::test::port_of(app.url()),
@@ -190,7 +200,7 @@ TEST_CASE("a wrong token is refused as soon as its header line is in") {
 }
 
 TEST_CASE("Range is ignored: 2,000 ranges get the body once") {
-  FixtureProcess app(LW_SERVER_BASIC, {"64"}, {"LEAKWATCH_HTTP=127.0.0.1:0"}, "server_basic: ready");
+  FixtureProcess app(target(), {"64"}, {"LEAKWATCH_HTTP=127.0.0.1:0"}, "server_basic: ready");
   REQUIRE_MESSAGE(app.ok(), app.output());
   const int port = lw::test::port_of(app.url());
   const std::string get = "GET /debug/pprof/heap?debug=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
@@ -209,7 +219,7 @@ TEST_CASE("Range is ignored: 2,000 ranges get the body once") {
 
 TEST_CASE("slow and idle connections do not keep /metrics from answering") {
   raise_own_fd_limit(2048);
-  FixtureProcess app(LW_SERVER_BASIC, {"64"}, {"LEAKWATCH_HTTP=127.0.0.1:0"}, "server_basic: ready");
+  FixtureProcess app(target(), {"64"}, {"LEAKWATCH_HTTP=127.0.0.1:0"}, "server_basic: ready");
   REQUIRE_MESSAGE(app.ok(), app.output());
   const int port = lw::test::port_of(app.url());
   constexpr int kProbes = 20;
@@ -236,7 +246,7 @@ TEST_CASE("slow and idle connections do not keep /metrics from answering") {
 
 TEST_CASE("under ulimit -n 256, 400 client sockets never make the program's own open() fail") {
   raise_own_fd_limit(2048);
-  FixtureProcess app("/bin/sh", {"-c", std::string("ulimit -n 256 && exec ") + LW_SERVER_BASIC + " 64"},
+  FixtureProcess app("/bin/sh", {"-c", "ulimit -n 256 && exec " + target() + " 64"},
                      {"LEAKWATCH_HTTP=127.0.0.1:0", "SERVER_BASIC_OPENS=1"}, "server_basic: ready");
   REQUIRE_MESSAGE(app.ok(), app.output());
   const int port = lw::test::port_of(app.url());
@@ -268,7 +278,7 @@ TEST_CASE("under ulimit -n 256, 400 client sockets never make the program's own 
 }
 
 TEST_CASE("pipelined requests are all answered, in order") {
-  FixtureProcess app(LW_SERVER_BASIC, {"64"}, {"LEAKWATCH_HTTP=127.0.0.1:0"}, "server_basic: ready");
+  FixtureProcess app(target(), {"64"}, {"LEAKWATCH_HTTP=127.0.0.1:0"}, "server_basic: ready");
   REQUIRE_MESSAGE(app.ok(), app.output());
   const std::string r = lw::test::exchange(lw::test::port_of(app.url()),
                                            "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
