@@ -129,6 +129,7 @@ struct Connection {
   std::string out;
   std::size_t out_sent = 0;
   bool close_after = false;
+  bool dead = false;  // closed; erased from the table at the end of the loop's turn
   int served = 0;
   std::uint32_t events = 0;  // the epoll interest now registered
 
@@ -169,6 +170,7 @@ struct HttpService::Impl {
   std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> conns;
   std::uint64_t next_id = 1;
   std::size_t held_bytes = 0;  // responses built and not yet sent
+  int dead_count = 0;          // closed records in conns, not yet reaped
   bool listen_paused = false;
   std::int64_t listen_resume_ms = 0;
 
@@ -226,15 +228,28 @@ struct HttpService::Impl {
     c.events = events;
   }
 
+  // close_conn() closes the socket at once and leaves the record to reap(), so that a caller up
+  // the stack still holding the Connection (consume(), write_some()) sees `dead` instead of freed
+  // memory.
   void close_conn(std::uint64_t id) {
     auto it = conns.find(id);
-    if (it == conns.end()) return;
+    if (it == conns.end() || it->second->dead) return;
     Connection& c = *it->second;
     if (c.phase == Phase::kWriting) held_bytes -= c.out.size();
+    c.out = std::string();
     epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
     close(c.fd);
-    conns.erase(it);
+    c.dead = true;
+    ++dead_count;
   }
+
+  void reap() {
+    if (dead_count == 0) return;
+    for (auto it = conns.begin(); it != conns.end();) it = it->second->dead ? conns.erase(it) : std::next(it);
+    dead_count = 0;
+  }
+
+  int live_connections() const { return static_cast<int>(conns.size()) - dead_count; }
 
   void loop() {
     heap::UntrackedScope untracked;
@@ -259,10 +274,12 @@ struct HttpService::Impl {
         last_tick = now;
         check_deadlines(now);
       }
+      reap();
     }
     std::vector<std::uint64_t> ids;
     for (auto& [id, c] : conns) ids.push_back(id);
     for (std::uint64_t id : ids) close_conn(id);
+    reap();
   }
 
   // victim() is the connection that has waited longest for its request to finish, among those
@@ -272,6 +289,7 @@ struct HttpService::Impl {
     std::int64_t best_since = INT64_MAX;
     for (auto& [id, c] : conns) {
       std::int64_t since;
+      if (c->dead) continue;
       if (c->phase == Phase::kLingering) since = INT64_MIN;
       else if (c->phase == Phase::kHead || c->phase == Phase::kBody)
         since = c->request_start_ms != 0 ? c->request_start_ms : c->waiting_since_ms;
@@ -295,7 +313,7 @@ struct HttpService::Impl {
         }
         return;
       }
-      if (static_cast<int>(conns.size()) >= max_connections) {
+      if (live_connections() >= max_connections) {
         std::uint64_t v = victim();
         if (v == 0) {
           static constexpr char kBusy[] =
@@ -337,7 +355,7 @@ struct HttpService::Impl {
 
   void on_event(std::uint64_t id, std::uint32_t ev) {
     auto it = conns.find(id);
-    if (it == conns.end()) return;
+    if (it == conns.end() || it->second->dead) return;
     Connection& c = *it->second;
     if (c.phase == Phase::kWriting && (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
       write_some(c);
@@ -354,7 +372,7 @@ struct HttpService::Impl {
     char buf[kReadChunk];
     // Bounded: a connection gets at most a few chunks per wake, so one fast sender cannot keep
     // the loop from the others.
-    for (int round = 0; round < 4 && (c.phase == Phase::kHead || c.phase == Phase::kBody); ++round) {
+    for (int round = 0; round < 4 && !c.dead && (c.phase == Phase::kHead || c.phase == Phase::kBody); ++round) {
       ssize_t got = recv(c.fd, buf, sizeof buf, 0);
       if (got == 0) {
         close_conn(c.id);
@@ -370,7 +388,7 @@ struct HttpService::Impl {
 
   // consume() runs the bytes through the request's phases; false if the connection was closed.
   bool consume(Connection& c, std::string_view data) {
-    while (!data.empty()) {
+    while (!data.empty() && !c.dead) {
       if (c.phase == Phase::kHead) {
         std::size_t used = c.parser.feed(data);
         data.remove_prefix(used);
@@ -494,7 +512,7 @@ struct HttpService::Impl {
     }
     for (Done& d : ready) {
       auto it = conns.find(d.conn);
-      if (it == conns.end()) continue;
+      if (it == conns.end() || it->second->dead) continue;
       start_writing(*it->second, std::move(d.bytes), d.close);
     }
   }
@@ -567,6 +585,7 @@ struct HttpService::Impl {
     }
     std::vector<std::uint64_t> expired, late;
     for (auto& [id, c] : conns) {
+      if (c->dead) continue;
       switch (c->phase) {
         case Phase::kHead:
         case Phase::kBody:
@@ -589,7 +608,7 @@ struct HttpService::Impl {
     for (std::uint64_t id : expired) close_conn(id);
     for (std::uint64_t id : late) {
       auto it = conns.find(id);
-      if (it != conns.end()) answer_now(*it->second, error_response(408, "request timeout"));
+      if (it != conns.end() && !it->second->dead) answer_now(*it->second, error_response(408, "request timeout"));
     }
   }
 };

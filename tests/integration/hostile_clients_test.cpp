@@ -236,12 +236,41 @@ TEST_CASE("slow and idle connections do not keep /metrics from answering") {
     for (int i = 0; i < 500; ++i) idle.push_back(lw::test::connect_loopback(port, true));
     std::this_thread::sleep_for(200ms);
     int ok = probe(port, kProbes);
-    std::printf("500 idle sockets: %d of %d /metrics probes answered within 1 s; target holds %d descriptors\n", ok,
-                kProbes, lw::test::open_fds(app.pid()));
+    std::printf("500 idle sockets: %d of %d /metrics probes answered within 1 s; target holds %d descriptors, "
+                "RSS %ld KiB\n", ok, kProbes, lw::test::open_fds(app.pid()), lw::test::rss_kb(app.pid()));
     CHECK(ok * 10 >= kProbes * 9);
     for (int fd : idle)
       if (fd >= 0) close(fd);
   }
+}
+
+TEST_CASE("64 connections each holding the most the budgets allow stay under the memory ceiling") {
+  FixtureProcess app(target(), {"64"}, {"LEAKWATCH_HTTP=127.0.0.1:0"}, "server_basic: ready");
+  REQUIRE_MESSAGE(app.ok(), app.output());
+  const int port = lw::test::port_of(app.url());
+  REQUIRE(lw::test::probe_metrics(port, 1000ms));  // the server's own first-request allocations
+  const long rss_before = lw::test::rss_kb(app.pid());
+  // Each: a head just under 16 KiB and a 64 KiB body less one byte, then nothing.
+  std::string head = "POST /debug/pprof/symbol HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  head += "X-Fill: " + std::string(7000, 'f') + "\r\nX-Fill: " + std::string(7000, 'f') + "\r\n";
+  head += "Authorization: Bearer " + std::string(1500, 'a') + "\r\nContent-Length: 65536\r\n\r\n";
+  const std::string body(65535, '1');
+  std::vector<int> held;
+  for (int i = 0; i < 64; ++i) {
+    int fd = lw::test::connect_loopback(port);
+    REQUIRE(fd >= 0);
+    (void)!send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+    (void)!send(fd, body.data(), body.size(), MSG_NOSIGNAL);
+    held.push_back(fd);
+  }
+  std::this_thread::sleep_for(500ms);
+  const long rss_after = lw::test::rss_kb(app.pid());
+  const long hwm = status_kb(app.pid(), "VmHWM:");
+  std::printf("64 connections at their budgets (%zu head + %zu body bytes each): target RSS %ld -> %ld KiB "
+              "(+%ld KiB), peak %ld KiB\n", head.size(), body.size(), rss_before, rss_after, rss_after - rss_before,
+              hwm);
+  CHECK(rss_after - rss_before <= 8 * 1024);
+  for (int fd : held) close(fd);
 }
 
 TEST_CASE("under ulimit -n 256, 400 client sockets never make the program's own open() fail") {
