@@ -34,10 +34,8 @@
 // bytes sends a reset that can destroy the answer before the client reads it.
 #include "src/server/http_service.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -62,7 +60,7 @@
 #include "src/base/clock.hpp"
 #include "src/base/log.hpp"
 #include "src/heap/hook_guard.hpp"
-#include "src/server/host_rule.hpp"
+#include "src/server/listen_socket.hpp"
 #include "src/server/response_wire.hpp"
 
 namespace lw::server {
@@ -91,19 +89,6 @@ int connection_budget(int wanted) {
     if (wanted > cap) wanted = static_cast<int>(cap);
   }
   return wanted < 1 ? 1 : wanted;
-}
-
-bool sockaddr_is_loopback(const sockaddr_storage& ss) {
-  if (ss.ss_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
-    return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-  }
-  if (ss.ss_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)) return true;
-    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) return in6->sin6_addr.s6_addr[12] == 127;
-  }
-  return false;
 }
 
 enum class Phase {
@@ -627,46 +612,6 @@ std::string HttpService::url() const {
   return "http://" + (v6 ? "[" + impl_->host + "]" : impl_->host) + ":" + std::to_string(impl_->port);
 }
 
-namespace {
-
-// listen_on() binds and listens on host:port (port 0: any free one); the descriptor, or -1 with
-// `error` set.
-int listen_on(const std::string& host, int port, sockaddr_storage* bound, std::string* error) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string port_text = std::to_string(port);
-  if (int rc = getaddrinfo(host.c_str(), port_text.c_str(), &hints, &found); rc != 0) {
-    *error = "cannot listen on " + host + ":" + port_text + ": " + gai_strerror(rc);
-    return -1;
-  }
-  int fd = -1;
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    // SO_REUSEADDR only, not SO_REUSEPORT: that would let a second process bind the same port and
-    // silently take half the requests.
-    int yes = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, kListenBacklog) == 0) break;
-    close(fd);
-    fd = -1;
-  }
-  freeaddrinfo(found);
-  if (fd < 0) {
-    *error = "cannot listen on " + host + ":" + port_text +
-             (port == 0 ? std::string() : " (address in use, or not an address of this machine)");
-    return -1;
-  }
-  socklen_t len = sizeof *bound;
-  getsockname(fd, reinterpret_cast<sockaddr*>(bound), &len);
-  return fd;
-}
-
-}  // namespace
-
 Result<std::unique_ptr<HttpService>> HttpService::start(ServiceOptions options) {
   heap::UntrackedScope untracked;  // the server's set-up is not the program's heap either
   auto impl = std::make_unique<Impl>();
@@ -676,13 +621,11 @@ Result<std::unique_ptr<HttpService>> HttpService::start(ServiceOptions options) 
   impl->max_connections = connection_budget(options.limits.max_connections);
   const int threads = options.threads < 1 ? 1 : options.threads > 64 ? 64 : options.threads;
 
-  sockaddr_storage bound{};
-  std::string error;
-  impl->listen_fd = listen_on(impl->host, options.address.port, &bound, &error);
-  if (impl->listen_fd < 0) return make_error(error);
-  impl->port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                                 : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  impl->loopback = sockaddr_is_loopback(bound);
+  auto listening = listen_on(impl->host, options.address.port, kListenBacklog);
+  if (!listening) return listening.error();
+  impl->listen_fd = listening->fd;
+  impl->port = listening->port;
+  impl->loopback = listening->loopback;
 
   if (!impl->loopback && options.router.token.empty())
     base::log_write("warning: debug server on %s:%d is not on a loopback address and has no token: anyone "
