@@ -350,6 +350,12 @@ struct HttpService::Impl {
       linger_read(c);
       return;
     }
+    if (c.phase == Phase::kServing && (ev & (EPOLLERR | EPOLLHUP))) {
+      // The client is gone (a reset) while a worker answers; epoll reports that whatever the
+      // interest, so it must be handled or the loop spins. The worker's answer will find no one.
+      close_conn(c.id);
+      return;
+    }
     if (c.phase == Phase::kHead || c.phase == Phase::kBody) read_some(c);
   }
 

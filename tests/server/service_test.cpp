@@ -275,3 +275,52 @@ TEST_CASE("with every connection being answered, one more is refused at once, no
   (*s)->stop();  // ends the waiting deltas
   for (int fd : busy) close(fd);
 }
+
+namespace {
+
+// loop_cpu_ticks() is the CPU time (clock ticks) the "lw-http" thread of this process has used.
+long loop_cpu_ticks() {
+  DIR* dir = opendir("/proc/self/task");
+  long ticks = -1;
+  while (dirent* e = readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    std::string base = std::string("/proc/self/task/") + e->d_name;
+    std::ifstream comm(base + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name != "lw-http") continue;
+    std::ifstream stat(base + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string f;
+    long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {
+      if (i == 14) utime = std::atol(f.c_str());
+      if (i == 15) stime = std::atol(f.c_str());
+    }
+    ticks = utime + stime;
+  }
+  closedir(dir);
+  return ticks;
+}
+
+}  // namespace
+
+TEST_CASE("a client that resets while a worker answers it costs the loop nothing") {
+  auto service = start_service();
+  const int port = service->port();
+  int fd = lw::test::connect_loopback(port);
+  REQUIRE(fd >= 0);
+  const char req[] = "GET /debug/pprof/heap?seconds=2 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  (void)!send(fd, req, sizeof req - 1, MSG_NOSIGNAL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  linger reset{1, 0};  // close() sends a reset
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  close(fd);
+  const long before = loop_cpu_ticks();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  const long used = loop_cpu_ticks() - before;
+  CHECK(before >= 0);
+  CHECK(used <= 10);  // ticks of 10 ms: a spinning loop would use ~100
+  CHECK(status_of("'" + service->url() + "/metrics'") == "200");
+}
