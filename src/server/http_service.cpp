@@ -413,7 +413,7 @@ struct HttpService::Impl {
 
   // head_done() moves on after a complete head; false if it answered with an error instead.
   bool head_done(Connection& c) {
-    c.head = c.parser.head();
+    c.head = c.parser.take_head();
     if (c.head.has_transfer_encoding) {
       answer_now(c, error_response(501, "Transfer-Encoding is not supported; send Content-Length"));
       return false;

@@ -55,6 +55,8 @@ class RequestHeadParser {
   int error_status() const { return error_status_; }
   const char* error_text() const { return error_text_; }
   const RequestHead& head() const { return head_; }
+  // take_head() moves the head out after kDone (so a connection never keeps two copies).
+  RequestHead take_head() { return std::move(head_); }
   // started() is true once any byte of this request (other than leading empty lines) arrived.
   bool started() const { return started_; }
   // reset() makes it ready for the next request on the connection.
