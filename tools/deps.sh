@@ -14,7 +14,7 @@ packages=(
   golang-go prometheus curl
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libjemalloc-dev libgoogle-perftools-dev google-perftools heaptrack wrk)
+  packages+=(libjemalloc-dev libgoogle-perftools-dev google-perftools heaptrack wrk libmicrohttpd-dev)
 fi
 
 missing=()

@@ -22,7 +22,9 @@ struct DebugServerOptions {
   std::string address = "127.0.0.1:0";
   // token, when not empty, is required on every request as "Authorization: Bearer <token>".
   std::string token;
-  // threads is how many connections are served at once (a keep-alive connection holds one).
+  // threads is how many requests are answered at once (the worker threads "lw-http-N"). Open
+  // connections are budgeted apart from it (at most 64, and at most RLIMIT_NOFILE / 8): an idle or
+  // slow connection holds no thread.
   int threads = 4;
   // max_profile_seconds bounds ?seconds=N of delta profiles (at least 1).
   int max_profile_seconds = 300;

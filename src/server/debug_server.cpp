@@ -1,4 +1,4 @@
-// lw::DebugServer is a thin public face over server::HttpService, keeping cpp-httplib and the
+// lw::DebugServer is a thin public face over server::HttpService, keeping the transport and the
 // router's test hooks (an injected snapshot source) out of the public header.
 #include "leakwatch/debug_server.hpp"
 

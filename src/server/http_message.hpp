@@ -21,6 +21,7 @@ struct Request {
   std::string authorization;    // the Authorization header, empty if absent
   std::string accept_encoding;  // the Accept-Encoding header, empty if absent
   std::string body;
+  std::string host;  // the Host header, empty if absent (last, so positional initializers keep working)
 
   // param() returns the first value of `name`, or nullptr when absent.
   const std::string* param(std::string_view name) const {

@@ -1,145 +1,607 @@
-// cpp-httplib is used only as a parser and connection loop. Every request goes through its
-// pre-routing hook straight to the Router, with no handler or mount point registered, so httplib's
-// own routing (regex patterns, static files) is never reached. The one exception is POST
-// /debug/pprof/symbol: the pre-routing hook runs before httplib reads a body, so that request is
-// checked there (token, size) and then left to one registered POST handler that has the body.
+// The transport is our own small HTTP/1.1 server, chosen over cpp-httplib 0.11 (which it replaced),
+// libmicrohttpd and Boost.Beast by the figures in docs/http.md ("Choosing the transport"). What
+// decided it: a server living inside someone else's process must never be the reason that process
+// runs out of memory, descriptors or threads, and must keep answering /metrics whatever a few
+// clients do. httplib gives each connection a blocking thread from a fixed pool (four slow
+// clients lock everyone out) and has no total for a request's header lines; libmicrohttpd has the
+// limits but no deadline for a whole request and no way to drop an old connection for a new one,
+// so 64 slow clients still lock /metrics out; Beast leaves the connection model to us anyway.
 //
-// Limits, so that a client cannot make the watched program pay: bodies over kMaxSymbolBody are
-// refused with 413 before being read; URIs and header lines over 8 KB are refused by httplib
-// (414/400, compiled into Debian's libcpp-httplib); idle connections are dropped after 2 s and
-// slow ones after 5 s; a connection serves at most 100 requests.
+// Model. One loop thread owns every socket: it accepts, reads each request head through a
+// RequestHeadParser (budgets checked per line, the token as soon as its line is in), reads a body
+// only up to max_body, and writes responses, all non-blocking. A complete request goes to a fixed
+// pool of workers, which run the Router (captures, symbolization, the 1..300 s wait of a delta
+// profile) and hand back the response's bytes. So a slow or idle client costs a descriptor and a
+// few KiB, never a thread, and the loop is never waiting on one client while others wait.
 //
-// Threads: httplib's own ThreadPool names nothing; ours names each thread so that `top -H`,
-// /proc/self/task and the threads profile (?internal=1) show which threads are the server's.
+// Budgets (ServerLimits, docs/http.md):
+// - connections: at most max_connections, itself at most RLIMIT_NOFILE / 8, so the program keeps
+//   7/8 of its descriptors whatever clients do. When the budget is full a new connection takes the
+//   place of the one that has waited longest for its request to finish (idle keep-alive, slow
+//   head or body); only when every connection is being answered is it refused at once (503), not
+//   queued. That is the rule that keeps a few slow or idle clients from locking out /metrics.
+// - time: no byte within idle_timeout_ms closes a connection; a request not in within
+//   request_deadline_ms gets 408; a response not written within write_deadline_ms is dropped.
+// - memory: per connection one head line (at most max_header_bytes), a body (at most max_body),
+//   one read chunk of pipelined bytes, and the response being sent; responses held altogether at
+//   most max_held_response_bytes before new requests (other than /metrics) get 503.
+// - requests are answered one at a time per connection, in order (pipelining works; bytes after
+//   a request wait unread in the socket until its answer is written).
+//
+// Errors the transport answers itself (400, 408, 413, 414, 431, 501, 505, and an early 401) end
+// the connection: it is shut down for writing and the rest of the client's bytes are read and
+// dropped until our answer is acknowledged (at most 2 s), because closing a socket with unread
+// bytes sends a reset that can destroy the answer before the client reads it.
 #include "src/server/http_service.hpp"
 
-#include <httplib.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
-#include <future>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#include "src/base/clock.hpp"
 #include "src/base/log.hpp"
 #include "src/base/thread_role.hpp"
 #include "src/heap/hook_guard.hpp"
+#include "src/server/listen_socket.hpp"
+#include "src/server/response_wire.hpp"
 
 namespace lw::server {
 namespace {
 
-// NamedPool runs httplib's connection tasks on `n` threads named "lw-http-<i>".
-class NamedPool final : public httplib::TaskQueue {
- public:
-  explicit NamedPool(int n) {
-    for (int i = 0; i < n; ++i) {
-      threads_.emplace_back([this] {
-        base::set_thread_role(base::ThreadRole::kInternal);
-        run();
-      });
-      char name[32];
-      std::snprintf(name, sizeof name, "lw-http-%d", i);
-      name[15] = '\0';  // the kernel's limit for a thread name
-      pthread_setname_np(threads_.back().native_handle(), name);
-    }
-  }
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr int kAcceptsPerWake = 32;        // then the loop serves readable connections again
+constexpr std::int64_t kLingerMs = 2000;   // reading and dropping after an error answer
+constexpr std::int64_t kTickMs = 50;       // how often deadlines are checked
+constexpr std::int64_t kAcceptPauseMs = 100;  // after accept() ran out of descriptors
+constexpr int kListenBacklog = 128;
 
-  void enqueue(std::function<void()> fn) override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      jobs_.push_back(std::move(fn));
-    }
-    cv_.notify_one();
-  }
+std::int64_t now_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
 
-  void shutdown() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      shutdown_ = true;
-    }
-    cv_.notify_all();
-    for (std::thread& t : threads_) t.join();
+// connection_budget() is max_connections lowered to an eighth of the descriptors the process may
+// open (at least 4).
+int connection_budget(int wanted) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    long cap = static_cast<long>(rl.rlim_cur / 8);
+    if (cap < 4) cap = 4;
+    if (wanted > cap) wanted = static_cast<int>(cap);
   }
+  return wanted < 1 ? 1 : wanted;
+}
 
- private:
-  void run() {
-    // The one place the server's own allocations are kept out of the heap profile: every request
-    // is served below this frame (they still count in MemStats, as any allocation does).
-    heap::UntrackedScope untracked;
-    for (;;) {
-      std::function<void()> job;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [this] { return shutdown_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;  // shutting down and drained
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      job();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;  // Guarded by mu_.
-  bool shutdown_ = false;                   // Guarded by mu_.
-  std::vector<std::thread> threads_;        // Written only by the constructor.
+enum class Phase {
+  kHead,       // reading a request head
+  kBody,       // reading a request body
+  kServing,    // a worker is answering; not read from
+  kWriting,    // sending the answer
+  kLingering,  // answered with an error; dropping what the client still sends, then closing
 };
 
-const char* status_text(int status) {
-  switch (status) {
-    case 400: return "bad request";
-    case 404: return "not found";
-    case 405: return "method not allowed";
-    case 408: return "request timeout";
-    case 413: return "request too large";
-    case 414: return "request URI too long";
-    case 416: return "range not satisfiable";
-    case 431: return "request header fields too large";
-    default: return status >= 500 ? "internal error" : "bad request";
-  }
-}
+struct Connection {
+  int fd = -1;
+  std::uint64_t id = 0;
+  Phase phase = Phase::kHead;
+  RequestHeadParser parser;
+  RequestHead head;
+  bool token_checked = false;
+  std::string body;
+  std::string pending;  // bytes after the request being answered (pipelined); at most kReadChunk
+  std::int64_t waiting_since_ms = 0;  // accept, or the end of the last answer
+  std::int64_t request_start_ms = 0;  // first byte of the current request; 0 = none yet
+  std::int64_t phase_start_ms = 0;    // start of kWriting / kLingering
+  std::string out;
+  std::size_t out_sent = 0;
+  bool close_after = false;
+  bool dead = false;  // closed; erased from the table at the end of the loop's turn
+  int served = 0;
+  std::uint32_t events = 0;  // the epoll interest now registered
 
-Request to_request(const httplib::Request& in) {
-  Request r;
-  r.method = in.method;
-  r.path = in.path;
-  for (const auto& [k, v] : in.params) r.params.emplace_back(k, v);
-  if (auto q = in.target.find('?'); q != std::string::npos) r.raw_query = in.target.substr(q + 1);
-  r.authorization = in.get_header_value("Authorization");
-  r.accept_encoding = in.get_header_value("Accept-Encoding");
-  r.body = in.body;
-  return r;
-}
+  explicit Connection(HeadLimits limits) : parser(limits) {}
+};
 
-void to_response(Response&& in, httplib::Response* out) {
-  out->status = in.status;
-  for (auto& [k, v] : in.headers) out->set_header(k.c_str(), v);
-  out->set_content(std::move(in.body), in.content_type.c_str());
-}
+struct Job {
+  std::uint64_t conn = 0;
+  Request request;
+  bool head_only = false;
+  bool close = false;
+};
+
+struct Done {
+  std::uint64_t conn = 0;
+  std::string bytes;
+  bool close = false;
+};
+
+void name_thread(std::thread& t, const char* name) { pthread_setname_np(t.native_handle(), name); }
 
 }  // namespace
 
 struct HttpService::Impl {
-  httplib::Server http;
+  ServerLimits limits;
   std::unique_ptr<Router> router;
   std::string host;
   int port = 0;
-  std::thread listener;
+  int max_connections = 0;
+  bool loopback = false;
+  int listen_fd = -1;
+  int epoll_fd = -1;
+  int wake_fd = -1;  // eventfd: workers finished something, or stop()
+  std::thread loop_thread;
+  std::vector<std::thread> workers;
+
+  // Loop thread only.
+  std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> conns;
+  std::uint64_t next_id = 1;
+  std::size_t held_bytes = 0;  // responses built and not yet sent
+  int dead_count = 0;          // closed records in conns, not yet reaped
+  bool listen_paused = false;
+  std::int64_t listen_resume_ms = 0;
 
   std::mutex mu;
-  std::condition_variable cv;
-  bool stopping = false;  // Guarded by mu.
-  bool stopped = false;   // Guarded by mu.
+  std::condition_variable jobs_cv;  // workers wait for jobs
+  std::condition_variable stop_cv;  // delta profiles wait on it
+  std::deque<Job> jobs;             // Guarded by mu.
+  std::deque<Done> done;            // Guarded by mu.
+  bool stopping = false;            // Guarded by mu.
+  bool stopped = false;             // Guarded by mu.
+  std::atomic<bool> loop_stop{false};
 
   // wait_seconds() sleeps for a delta profile; false when stop() interrupted it.
   bool wait_seconds(std::int64_t seconds) {
     std::unique_lock<std::mutex> lock(mu);
-    return !cv.wait_for(lock, std::chrono::seconds(seconds), [this] { return stopping; });
+    return !stop_cv.wait_for(lock, std::chrono::seconds(seconds), [this] { return stopping; });
+  }
+
+  void wake() {
+    std::uint64_t one = 1;
+    (void)!write(wake_fd, &one, sizeof one);
+  }
+
+  // --- workers ---
+  void worker() {
+    // The server's own allocations are kept out of the heap profile: every request is served
+    // below this frame (they still count in MemStats, as any allocation does).
+    heap::UntrackedScope untracked;
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        jobs_cv.wait(lock, [this] { return stopping || !jobs.empty(); });
+        if (stopping) return;
+        job = std::move(jobs.front());
+        jobs.pop_front();
+      }
+      Response r = router->handle(job.request);
+      Done d{job.conn, response_bytes(r, job.head_only, job.close), job.close};
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        done.push_back(std::move(d));
+      }
+      wake();
+    }
+  }
+
+  // --- the loop ---
+  void set_events(Connection& c, std::uint32_t events) {
+    if (c.events == events) return;
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = c.id;
+    epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c.fd, &ev);
+    c.events = events;
+  }
+
+  // close_conn() closes the socket at once and leaves the record to reap(), so that a caller up
+  // the stack still holding the Connection (consume(), write_some()) sees `dead` instead of freed
+  // memory.
+  void close_conn(std::uint64_t id) {
+    auto it = conns.find(id);
+    if (it == conns.end() || it->second->dead) return;
+    Connection& c = *it->second;
+    if (c.phase == Phase::kWriting) held_bytes -= c.out.size();
+    c.out = std::string();
+    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
+    close(c.fd);
+    c.dead = true;
+    ++dead_count;
+  }
+
+  void reap() {
+    if (dead_count == 0) return;
+    for (auto it = conns.begin(); it != conns.end();) it = it->second->dead ? conns.erase(it) : std::next(it);
+    dead_count = 0;
+  }
+
+  int live_connections() const { return static_cast<int>(conns.size()) - dead_count; }
+
+  void loop() {
+    heap::UntrackedScope untracked;
+    std::vector<epoll_event> events(64);
+    std::int64_t last_tick = now_ms();
+    while (!loop_stop.load(std::memory_order_relaxed)) {
+      int n = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), static_cast<int>(kTickMs));
+      for (int i = 0; i < n; ++i) {
+        std::uint64_t id = events[i].data.u64;
+        if (id == 0) {
+          accept_some();
+        } else if (id == UINT64_MAX) {
+          std::uint64_t count;
+          (void)!read(wake_fd, &count, sizeof count);
+          take_done();
+        } else {
+          on_event(id, events[i].events);
+        }
+      }
+      std::int64_t now = now_ms();
+      if (now - last_tick >= kTickMs) {
+        last_tick = now;
+        check_deadlines(now);
+      }
+      reap();
+    }
+    std::vector<std::uint64_t> ids;
+    for (auto& [id, c] : conns) ids.push_back(id);
+    for (std::uint64_t id : ids) close_conn(id);
+    reap();
+  }
+
+  // victim() is the connection that has waited longest for its request to finish, among those
+  // not being answered; 0 if every connection is being answered.
+  std::uint64_t victim() {
+    std::uint64_t best = 0;
+    std::int64_t best_since = INT64_MAX;
+    for (auto& [id, c] : conns) {
+      std::int64_t since;
+      if (c->dead) continue;
+      if (c->phase == Phase::kLingering) since = INT64_MIN;
+      else if (c->phase == Phase::kHead || c->phase == Phase::kBody)
+        since = c->request_start_ms != 0 ? c->request_start_ms : c->waiting_since_ms;
+      else continue;
+      if (since < best_since) {
+        best_since = since;
+        best = id;
+      }
+    }
+    return best;
+  }
+
+  void accept_some() {
+    for (int i = 0; i < kAcceptsPerWake; ++i) {
+      int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          // Out of descriptors (the program's, not ours: ours are budgeted). Stop accepting for a
+          // moment instead of spinning on a listener that stays readable.
+          pause_listening(now_ms());
+        }
+        return;
+      }
+      if (live_connections() >= max_connections) {
+        std::uint64_t v = victim();
+        if (v == 0) {
+          static constexpr char kBusy[] =
+              "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+              "Content-Length: 21\r\nRetry-After: 1\r\nX-Content-Type-Options: nosniff\r\n"
+              "Connection: close\r\n\r\ntoo many connections\n";
+          (void)!send(fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+          close(fd);
+          continue;
+        }
+        close_conn(v);
+      }
+      int yes = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+      auto c = std::make_unique<Connection>(limits.head);
+      c->fd = fd;
+      c->id = next_id++;
+      c->waiting_since_ms = now_ms();
+      c->events = EPOLLIN | EPOLLRDHUP;
+      epoll_event ev{};
+      ev.events = c->events;
+      ev.data.u64 = c->id;
+      if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        close(fd);
+        continue;
+      }
+      conns.emplace(c->id, std::move(c));
+    }
+  }
+
+  void pause_listening(std::int64_t now) {
+    if (listen_paused) return;
+    epoll_event ev{};
+    ev.data.u64 = 0;
+    epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &ev);
+    listen_paused = true;
+    listen_resume_ms = now + kAcceptPauseMs;
+  }
+
+  void on_event(std::uint64_t id, std::uint32_t ev) {
+    auto it = conns.find(id);
+    if (it == conns.end() || it->second->dead) return;
+    Connection& c = *it->second;
+    if (c.phase == Phase::kWriting && (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+      write_some(c);
+      return;
+    }
+    if (c.phase == Phase::kLingering) {
+      linger_read(c);
+      return;
+    }
+    if (c.phase == Phase::kServing && (ev & (EPOLLERR | EPOLLHUP))) {
+      // The client is gone (a reset) while a worker answers; epoll reports that whatever the
+      // interest, so it must be handled or the loop spins. The worker's answer will find no one.
+      close_conn(c.id);
+      return;
+    }
+    if (c.phase == Phase::kHead || c.phase == Phase::kBody) read_some(c);
+  }
+
+  void read_some(Connection& c) {
+    char buf[kReadChunk];
+    // Bounded: a connection gets at most a few chunks per wake, so one fast sender cannot keep
+    // the loop from the others.
+    for (int round = 0; round < 4 && !c.dead && (c.phase == Phase::kHead || c.phase == Phase::kBody); ++round) {
+      ssize_t got = recv(c.fd, buf, sizeof buf, 0);
+      if (got == 0) {
+        close_conn(c.id);
+        return;
+      }
+      if (got < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) close_conn(c.id);
+        return;
+      }
+      if (!consume(c, std::string_view(buf, static_cast<std::size_t>(got)))) return;
+    }
+  }
+
+  // consume() runs the bytes through the request's phases; false if the connection was closed.
+  bool consume(Connection& c, std::string_view data) {
+    while (!data.empty() && !c.dead) {
+      if (c.phase == Phase::kHead) {
+        std::size_t used = c.parser.feed(data);
+        data.remove_prefix(used);
+        if (c.request_start_ms == 0 && c.parser.started()) c.request_start_ms = now_ms();
+        if (!c.token_checked && c.parser.head().has_authorization && !router->token().empty()) {
+          c.token_checked = true;
+          if (!token_matches(c.parser.head().authorization, router->token())) {
+            answer_now(c, Router::unauthorized());
+            return true;
+          }
+        }
+        if (c.parser.state() == HeadState::kError) {
+          answer_now(c, error_response(c.parser.error_status(), c.parser.error_text()));
+          return true;
+        }
+        if (c.parser.state() == HeadState::kDone && !head_done(c)) return true;
+      } else if (c.phase == Phase::kBody) {
+        std::size_t want = static_cast<std::size_t>(c.head.content_length) - c.body.size();
+        std::size_t take = want < data.size() ? want : data.size();
+        c.body.append(data.substr(0, take));
+        data.remove_prefix(take);
+        if (c.body.size() == c.head.content_length) dispatch(c);
+      } else {
+        // Being answered: keep what follows for after the answer (pipelining).
+        c.pending.append(data);
+        return true;
+      }
+    }
+    return true;
+  }
+
+  // head_done() moves on after a complete head; false if it answered with an error instead.
+  bool head_done(Connection& c) {
+    c.head = c.parser.take_head();
+    if (c.head.has_transfer_encoding) {
+      answer_now(c, error_response(501, "Transfer-Encoding is not supported; send Content-Length"));
+      return false;
+    }
+    if (c.head.content_length > limits.max_body) {
+      answer_now(c, error_response(413, "request too large: at most 65536 bytes of body"));
+      return false;
+    }
+    if (c.head.content_length == 0) {
+      dispatch(c);
+      return true;
+    }
+    if (c.head.expect_continue) {
+      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      (void)!send(c.fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+    c.phase = Phase::kBody;
+    c.body.reserve(static_cast<std::size_t>(c.head.content_length));
+    return true;
+  }
+
+  void dispatch(Connection& c) {
+    Target t = parse_target(c.head.target);
+    if (!t.ok) {
+      answer_now(c, error_response(400, "malformed request target"));
+      return;
+    }
+    c.phase = Phase::kServing;
+    ++c.served;
+    Job job;
+    job.conn = c.id;
+    job.head_only = c.head.method == "HEAD";
+    job.close = c.head.connection_close || !c.head.http11 || c.served >= limits.max_requests_per_connection;
+    if (held_bytes >= limits.max_held_response_bytes && t.path != "/metrics") {
+      Response busy = error_response(503, "busy: too many answers waiting for slow readers; try again");
+      busy.headers.emplace_back("Retry-After", "1");
+      start_writing(c, response_bytes(busy, job.head_only, job.close), job.close);
+      return;
+    }
+    Request& r = job.request;
+    r.method = std::move(c.head.method);
+    r.path = std::move(t.path);
+    r.params = std::move(t.params);
+    r.raw_query = std::move(t.raw_query);
+    r.authorization = std::move(c.head.authorization);
+    r.accept_encoding = std::move(c.head.accept_encoding);
+    r.host = std::move(c.head.host);
+    r.body = std::move(c.body);
+    c.body = std::string();
+    if (r.path == "/metrics") {
+      // Answered here, not by a worker: it is built from counters at most 100 ms old (~20 us), and
+      // the two thread hand-offs a worker costs were most of a scrape's time (docs/benchmarks.md).
+      // A recapture of the counters (~0.2 ms, once per 100 ms) is the longest the loop waits.
+      start_writing(c, response_bytes(router->handle(r), job.head_only, job.close), job.close);
+      return;
+    }
+    set_events(c, 0);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      jobs.push_back(std::move(job));
+    }
+    jobs_cv.notify_one();
+  }
+
+  // answer_now() sends a transport-made error and ends the connection after it.
+  void answer_now(Connection& c, const Response& r) {
+    c.phase = Phase::kServing;
+    c.pending.clear();
+    start_writing(c, response_bytes(r, false, true), true);
+  }
+
+  void start_writing(Connection& c, std::string bytes, bool close) {
+    c.out = std::move(bytes);
+    c.out_sent = 0;
+    c.close_after = close;
+    c.phase = Phase::kWriting;
+    c.phase_start_ms = now_ms();
+    held_bytes += c.out.size();
+    write_some(c);
+  }
+
+  void take_done() {
+    std::deque<Done> ready;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ready.swap(done);
+    }
+    for (Done& d : ready) {
+      auto it = conns.find(d.conn);
+      if (it == conns.end() || it->second->dead) continue;
+      start_writing(*it->second, std::move(d.bytes), d.close);
+    }
+  }
+
+  void write_some(Connection& c) {
+    while (c.out_sent < c.out.size()) {
+      ssize_t n = send(c.fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+          set_events(c, EPOLLOUT);  // the rest when the socket has room
+          return;
+        }
+        close_conn(c.id);
+        return;
+      }
+      c.out_sent += static_cast<std::size_t>(n);
+    }
+    held_bytes -= c.out.size();
+    c.out = std::string();
+    c.out_sent = 0;
+    if (c.close_after) {
+      shutdown(c.fd, SHUT_WR);
+      c.phase = Phase::kLingering;
+      c.phase_start_ms = now_ms();
+      set_events(c, EPOLLIN | EPOLLRDHUP);
+      linger_read(c);
+      return;
+    }
+    // Ready for the next request; bytes already read for it are consumed now.
+    c.phase = Phase::kHead;
+    c.parser.reset();
+    c.token_checked = false;
+    c.head = RequestHead{};
+    c.request_start_ms = 0;
+    c.waiting_since_ms = now_ms();
+    set_events(c, EPOLLIN | EPOLLRDHUP);
+    if (!c.pending.empty()) {
+      std::string next = std::move(c.pending);
+      c.pending.clear();
+      consume(c, next);
+    }
+  }
+
+  void linger_read(Connection& c) {
+    char buf[kReadChunk];
+    for (int round = 0; round < 4; ++round) {
+      ssize_t got = recv(c.fd, buf, sizeof buf, 0);
+      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        close_conn(c.id);
+        return;
+      }
+      if (got < 0) break;
+    }
+    if (unacknowledged(c) == 0) close_conn(c.id);
+  }
+
+  static int unacknowledged(const Connection& c) {
+    int outq = 0;
+    if (ioctl(c.fd, SIOCOUTQ, &outq) != 0) return 0;
+    return outq;
+  }
+
+  void check_deadlines(std::int64_t now) {
+    if (listen_paused && now >= listen_resume_ms) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = 0;
+      epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &ev);
+      listen_paused = false;
+    }
+    std::vector<std::uint64_t> expired, late;
+    for (auto& [id, c] : conns) {
+      if (c->dead) continue;
+      switch (c->phase) {
+        case Phase::kHead:
+        case Phase::kBody:
+          if (c->request_start_ms == 0) {
+            if (now - c->waiting_since_ms >= limits.idle_timeout_ms) expired.push_back(id);
+          } else if (now - c->request_start_ms >= limits.request_deadline_ms) {
+            late.push_back(id);
+          }
+          break;
+        case Phase::kWriting:
+          if (now - c->phase_start_ms >= limits.write_deadline_ms) expired.push_back(id);
+          break;
+        case Phase::kLingering:
+          if (now - c->phase_start_ms >= kLingerMs || unacknowledged(*c) == 0) expired.push_back(id);
+          break;
+        case Phase::kServing:
+          break;
+      }
+    }
+    for (std::uint64_t id : expired) close_conn(id);
+    for (std::uint64_t id : late) {
+      auto it = conns.find(id);
+      if (it != conns.end() && !it->second->dead) answer_now(*it->second, error_response(408, "request timeout"));
+    }
   }
 };
 
@@ -149,6 +611,8 @@ HttpService::~HttpService() { stop(); }
 
 const std::string& HttpService::host() const { return impl_->host; }
 int HttpService::port() const { return impl_->port; }
+int HttpService::max_connections() const { return impl_->max_connections; }
+bool HttpService::loopback() const { return impl_->loopback; }
 
 std::string HttpService::url() const {
   bool v6 = impl_->host.find(':') != std::string::npos;
@@ -159,96 +623,63 @@ Result<std::unique_ptr<HttpService>> HttpService::start(ServiceOptions options) 
   heap::UntrackedScope untracked;  // the server's set-up is not the program's heap either
   auto impl = std::make_unique<Impl>();
   Impl* self = impl.get();
-  options.router.wait = [self](std::int64_t s) { return self->wait_seconds(s); };
-  impl->router = std::make_unique<Router>(std::move(options.router));
+  impl->limits = options.limits;
   impl->host = options.address.host;
-  const int threads = options.threads < 1 ? 1 : options.threads;
+  impl->max_connections = connection_budget(options.limits.max_connections);
+  const int threads = options.threads < 1 ? 1 : options.threads > 64 ? 64 : options.threads;
 
-  httplib::Server& http = impl->http;
-  // The pool is made on the listener thread when it starts listening; start() waits for it so
-  // that every server thread exists (and is named) when start() returns.
-  auto pool_made = std::make_shared<std::promise<void>>();
-  std::future<void> pool_ready = pool_made->get_future();
-  http.new_task_queue = [threads, pool_made] {
-    auto* pool = new NamedPool(threads);
-    pool_made->set_value();
-    return pool;
-  };
-  // Not httplib's default options: those add SO_REUSEPORT, which would let a second process
-  // bind the same port and silently take half the requests.
-  http.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  http.set_payload_max_length(kMaxSymbolBody);
-  http.set_keep_alive_max_count(100);
-  http.set_keep_alive_timeout(2);
-  http.set_read_timeout(5);
-  http.set_write_timeout(5);
-  http.set_tcp_nodelay(true);
+  auto listening = listen_on(impl->host, options.address.port, kListenBacklog);
+  if (!listening) return listening.error();
+  impl->listen_fd = listening->fd;
+  impl->port = listening->port;
+  impl->loopback = listening->loopback;
 
-  Router* router = impl->router.get();
-  http.set_pre_routing_handler([router](const httplib::Request& req, httplib::Response& res) {
-    Request r = to_request(req);
-    if (r.method == "POST" && r.path == "/debug/pprof/symbol") {
-      // Answer here only what can be answered without the body; the POST handler gets the rest.
-      Response pre = router->handle(Request{"HEAD", r.path, {}, {}, r.authorization, {}, {}});
-      if (pre.status != 200) {
-        to_response(std::move(pre), &res);
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
-    to_response(router->handle(r), &res);
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  http.Post("/debug/pprof/symbol", [router](const httplib::Request& req, httplib::Response& res) {
-    to_response(router->handle(to_request(req)), &res);
-  });
-  // Errors httplib raises itself (413 body too large, 414 URI too long, 400 malformed) come with
-  // no body: give them a plain one. Ours already have one and are left alone.
-  http.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        res.set_content(std::string(status_text(res.status)) + "\n", "text/plain; charset=utf-8");
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    res.status = 500;
-    res.set_content("internal error\n", "text/plain; charset=utf-8");
-  });
+  if (!impl->loopback && options.router.token.empty())
+    base::log_write("warning: debug server on %s:%d is not on a loopback address and has no token: anyone "
+                    "who can reach it reads every stack and the command line; set LEAKWATCH_TOKEN (docs/http.md)",
+                    impl->host.c_str(), impl->port);
+  options.router.wait = [self](std::int64_t s) { return self->wait_seconds(s); };
+  options.router.loopback_hosts_only = impl->loopback;
+  impl->router = std::make_unique<Router>(std::move(options.router));
 
-  if (options.address.port == 0) {
-    impl->port = http.bind_to_any_port(impl->host);
-    if (impl->port < 0) return make_error("cannot listen on " + impl->host + ":0");
-  } else {
-    if (!http.bind_to_port(impl->host, options.address.port))
-      return make_error("cannot listen on " + impl->host + ":" + std::to_string(options.address.port) +
-                        " (address in use, or not an address of this machine)");
-    impl->port = options.address.port;
+  impl->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  impl->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (impl->epoll_fd < 0 || impl->wake_fd < 0) {
+    if (impl->epoll_fd >= 0) close(impl->epoll_fd);
+    if (impl->wake_fd >= 0) close(impl->wake_fd);
+    close(impl->listen_fd);
+    return make_error(std::string("debug server: ") + std::strerror(errno));
   }
-  // The server's threads block every signal (the pool inherits the listener's mask): signals
-  // sent to the process (SIGTERM, SIGINT, SIGHUP, a dump signal) are the program's to take, and a
-  // program that waits for them with sigwait() only blocks them in its own threads.
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = 0;
+  epoll_ctl(impl->epoll_fd, EPOLL_CTL_ADD, impl->listen_fd, &ev);
+  ev.data.u64 = UINT64_MAX;
+  epoll_ctl(impl->epoll_fd, EPOLL_CTL_ADD, impl->wake_fd, &ev);
+
+  // The server's threads block every signal: signals sent to the process (SIGTERM, SIGINT,
+  // SIGHUP, a dump signal) are the program's to take, and a program that waits for them with
+  // sigwait() only blocks them in its own threads.
   {
-    struct BlockSignals {
-      sigset_t saved;
-      BlockSignals() {
-        sigset_t all;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &saved);
-      }
-      ~BlockSignals() { pthread_sigmask(SIG_SETMASK, &saved, nullptr); }
-    } blocked;
-    impl->listener = std::thread([self] {
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    impl->loop_thread = std::thread([self] {
       base::set_thread_role(base::ThreadRole::kInternal);
-      heap::UntrackedScope untracked;  // the accept loop allocates each connection's task
-      self->http.listen_after_bind();
+      self->loop();
     });
+    name_thread(impl->loop_thread, "lw-http");
+    for (int i = 0; i < threads; ++i) {
+      impl->workers.emplace_back([self] {
+        base::set_thread_role(base::ThreadRole::kInternal);
+        self->worker();
+      });
+      char name[16];
+      std::snprintf(name, sizeof name, "lw-http-%d", i);
+      name_thread(impl->workers.back(), name);
+    }
+    pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   }
-  pthread_setname_np(impl->listener.native_handle(), "lw-http");
-  if (pool_ready.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
-    base::log_write("debug server: worker threads slow to start");
   return std::unique_ptr<HttpService>(new HttpService(std::move(impl)));
 }
 
@@ -260,9 +691,16 @@ void HttpService::stop() {
     impl_->stopped = true;
     impl_->stopping = true;
   }
-  impl_->cv.notify_all();
-  impl_->http.stop();
-  if (impl_->listener.joinable()) impl_->listener.join();
+  impl_->stop_cv.notify_all();
+  impl_->jobs_cv.notify_all();
+  for (std::thread& t : impl_->workers)
+    if (t.joinable()) t.join();
+  impl_->loop_stop.store(true);
+  impl_->wake();
+  if (impl_->loop_thread.joinable()) impl_->loop_thread.join();
+  close(impl_->listen_fd);
+  close(impl_->epoll_fd);
+  close(impl_->wake_fd);
 }
 
 }  // namespace lw::server

@@ -2,7 +2,8 @@
 // and small, and a regex router (httplib's) would also have let a careless pattern match more than
 // intended. Nothing here maps a path to a file, so the server cannot serve files.
 //
-// Order of checks, the same for every path: token (401) before anything else, so an unauthorized
+// Order of checks, the same for every path: the Host rule (403) for a loopback server, which
+// reveals nothing a rebinding page could use; then the token (401) before anything else, so an unauthorized
 // client learns nothing, not even which paths exist; then the path (404); then the method (405);
 // then the query (400); then the capture. Go's handlers accept any method; we allow GET and HEAD
 // (and POST where Go reads a body, /symbol), since nothing here changes state.
@@ -20,6 +21,7 @@
 #include "src/base/clock.hpp"
 #include "src/profile/gzip.hpp"
 #include "src/server/expvar_json.hpp"
+#include "src/server/host_rule.hpp"
 #include "src/server/proc_stats.hpp"
 #include "src/server/profile_endpoints.hpp"
 #include "src/server/prometheus_text.hpp"
@@ -89,7 +91,7 @@ std::string trimmed_lower(std::string_view s) {
 }  // namespace
 
 bool token_matches(std::string_view authorization, std::string_view token) {
-  constexpr std::string_view kScheme = "Bearer ";
+  constexpr std::string_view kScheme = "bearer ";
   // Fold every byte of the longer input in, so the time taken says nothing about the prefix that
   // matched; only the lengths (not secret in any useful way) shape it.
   const std::size_t expected_len = kScheme.size() + token.size();
@@ -100,12 +102,14 @@ bool token_matches(std::string_view authorization, std::string_view token) {
                          : i < expected_len        ? static_cast<unsigned char>(token[i - kScheme.size()])
                                                    : 0;
     unsigned char got = i < authorization.size() ? static_cast<unsigned char>(authorization[i]) : 0;
+    if (i < kScheme.size() && got >= 'A' && got <= 'Z') got = static_cast<unsigned char>(got - 'A' + 'a');
     diff |= static_cast<unsigned>(want ^ got);
   }
   return diff == 0 && !token.empty();
 }
 
 bool accepts_gzip(std::string_view accept_encoding) {
+  int gzip = -1, star = -1;  // -1 not listed, 0 refused (q=0), 1 accepted
   std::size_t start = 0;
   while (start <= accept_encoding.size()) {
     std::size_t end = accept_encoding.find(',', start);
@@ -113,28 +117,40 @@ bool accepts_gzip(std::string_view accept_encoding) {
     std::string_view item = accept_encoding.substr(start, end - start);
     std::size_t semi = item.find(';');
     std::string coding = trimmed_lower(item.substr(0, semi));
-    if (coding == "gzip" || coding == "*") {
+    if (coding == "gzip" || coding == "x-gzip" || coding == "*") {
       bool zero_q = false;
       if (semi != std::string_view::npos) {
         std::string q = trimmed_lower(item.substr(semi + 1));
-        zero_q = q.rfind("q=0", 0) == 0 && q.find_first_of("123456789", 3) == std::string::npos;
+        if (q.rfind("q=", 0) == 0) {
+          q.erase(0, 2);
+          while (!q.empty() && q.back() == ' ') q.pop_back();
+          zero_q = !q.empty() && q[0] == '0' && q.find_first_of("123456789") == std::string::npos;
+        }
       }
-      if (!zero_q) return true;
+      (coding == "*" ? star : gzip) = zero_q ? 0 : 1;
     }
     start = end + 1;
   }
-  return false;
+  return gzip == 1 || (gzip == -1 && star == 1);
 }
 
 Router::Router(RouterOptions options) : options_(std::move(options)) {}
 
+Response Router::unauthorized() {
+  Response r = plain(401, "unauthorized: send \"Authorization: Bearer <token>\"");
+  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"leakwatch\"");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
 Response Router::handle(const Request& req) {
   try {
-    if (!options_.token.empty() && !token_matches(req.authorization, options_.token)) {
-      Response r = plain(401, "unauthorized: send \"Authorization: Bearer <token>\"");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"leakwatch\"");
+    if (options_.loopback_hosts_only && !req.host.empty() && !is_loopback_host_header(req.host)) {
+      Response r = plain(403, "forbidden: this server answers only Host names of loopback (127.0.0.1, localhost, [::1])");
+      r.headers.emplace_back("X-Content-Type-Options", "nosniff");
       return r;
     }
+    if (!options_.token.empty() && !token_matches(req.authorization, options_.token)) return unauthorized();
     Response r = dispatch(req);
     if (r.header("X-Content-Type-Options").empty()) r.headers.emplace_back("X-Content-Type-Options", "nosniff");
     return r;

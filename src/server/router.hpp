@@ -22,6 +22,10 @@ inline constexpr std::size_t kMaxSymbolBody = 64 * 1024;
 
 struct RouterOptions {
   std::string token;  // non-empty: every path requires "Authorization: Bearer <token>"
+  // loopback_hosts_only: answer only requests whose Host names loopback (host_rule.hpp), 403
+  // otherwise. The service sets it when it listens on a loopback address. A request without Host
+  // (HTTP/1.0) passes: browsers always send one.
+  bool loopback_hosts_only = false;
   SnapshotSource source = capture_this_process;
   // wait() blocks `seconds` between the two captures of a delta profile; false means the server is
   // stopping and the request should give up.
@@ -42,6 +46,11 @@ class Router {
   // handle() answers one request. Never throws: an unexpected failure becomes a 500.
   Response handle(const Request& req);
 
+  // unauthorized() is the 401 answer handle() gives without a valid token; the transport sends it
+  // as soon as a wrong Authorization header is read, before the rest of the request.
+  static Response unauthorized();
+  const std::string& token() const { return options_.token; }
+
  private:
   Response dispatch(const Request& req);
   Response index();
@@ -59,11 +68,12 @@ class Router {
   std::int64_t counters_at_ns_ = 0;                     // Guarded by counters_mu_; 0 = never.
 };
 
-// token_matches() compares the Authorization header against "Bearer <token>" in time that does
-// not depend on where they differ.
+// token_matches() compares the Authorization header against "Bearer <token>" (the scheme in any
+// case, RFC 9110 section 11.1) in time that does not depend on where the tokens differ.
 bool token_matches(std::string_view authorization, std::string_view token);
 
-// accepts_gzip() reads an Accept-Encoding header: true if gzip (or *) is listed without q=0.
+// accepts_gzip() reads an Accept-Encoding header: true if gzip is listed without q=0, or, when
+// gzip is not listed, * is (RFC 9110 section 12.5.3).
 bool accepts_gzip(std::string_view accept_encoding);
 
 }  // namespace lw::server

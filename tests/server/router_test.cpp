@@ -66,6 +66,9 @@ TEST_CASE("the token guards every path, known or not") {
   Response denied = router.handle(get("/metrics"));
   CHECK(contains(denied.header("WWW-Authenticate"), "Bearer"));
   CHECK(lw::server::token_matches("Bearer abc", "abc"));
+  CHECK(lw::server::token_matches("bearer abc", "abc"));  // the scheme in any case
+  CHECK(lw::server::token_matches("BEARER abc", "abc"));
+  CHECK_FALSE(lw::server::token_matches("Bearer ABC", "abc"));  // the token exactly
   CHECK_FALSE(lw::server::token_matches("Bearer abcd", "abc"));
   CHECK_FALSE(lw::server::token_matches("Bearer ab", "abc"));
   CHECK_FALSE(lw::server::token_matches("", "abc"));
@@ -219,6 +222,10 @@ TEST_CASE("/debug/leakwatch/snapshot decodes back to the snapshot, gzipped when 
   CHECK(lw::server::accepts_gzip("*"));
   CHECK_FALSE(lw::server::accepts_gzip("identity"));
   CHECK_FALSE(lw::server::accepts_gzip("gzip;q=0.0"));
+  CHECK_FALSE(lw::server::accepts_gzip("gzip;q=0"));
+  CHECK_FALSE(lw::server::accepts_gzip("gzip; q=0, *"));  // gzip named: its own q decides
+  CHECK_FALSE(lw::server::accepts_gzip("*;q=0"));
+  CHECK(lw::server::accepts_gzip("br, *"));
   CHECK(lw::server::accepts_gzip("gzip;q=0.5"));
 }
 

@@ -33,7 +33,7 @@ wait_for() {  # wait_for FILE PATTERN
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 rps() { awk '/^Requests\/sec:/ {print $2}' "$1"; }
 
-# leakwatch /metrics, one server thread per connection (a keep-alive connection holds one).
+# leakwatch /metrics: answered on the server's loop thread; LEAKWATCH_HTTP_THREADS only sizes the workers.
 LEAKWATCH_HTTP=127.0.0.1:0 LEAKWATCH_HTTP_THREADS=$conns "$target" >"$tmp/target.out" 2>&1 &
 pids+=($!)
 wait_for "$tmp/target.out" "metrics_target: ready"
