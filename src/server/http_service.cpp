@@ -674,8 +674,9 @@ Result<std::unique_ptr<HttpService>> HttpService::start(ServiceOptions options) 
         base::set_thread_role(base::ThreadRole::kInternal);
         self->worker();
       });
-      char name[16];
+      char name[32];  // the kernel keeps 15 bytes; workers are at most 64, so "lw-http-63" fits
       std::snprintf(name, sizeof name, "lw-http-%d", i);
+      name[15] = '\0';
       name_thread(impl->workers.back(), name);
     }
     pthread_sigmask(SIG_SETMASK, &saved, nullptr);

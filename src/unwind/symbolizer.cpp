@@ -23,6 +23,21 @@ std::string demangle(const char* name) {
   return s;
 }
 
+namespace {
+
+// find_local_debuginfo() looks for separate debug info by build id (/usr/lib/debug/.build-id, where
+// Debian's -dbgsym packages put it). It is dwfl_standard_find_debuginfo without its last step, the
+// debuginfod query, which would dlopen libdebuginfod, libcurl and a TLS stack into the watched
+// program (their start-up allocations then stay for good) and could go to the network.
+int find_local_debuginfo(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base,
+                         const char* file_name, const char* debuglink_file, GElf_Word debuglink_crc,
+                         char** debuginfo_file_name) {
+  return dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
+                                      debuginfo_file_name);
+}
+
+}  // namespace
+
 struct Symbolizer::Impl {
   std::mutex mu;
   char* debuginfo_path = nullptr;  // libdw's default search path; read by libdw only.
@@ -31,7 +46,7 @@ struct Symbolizer::Impl {
 
   Impl() {
     callbacks.find_elf = dwfl_linux_proc_find_elf;
-    callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+    callbacks.find_debuginfo = find_local_debuginfo;
     callbacks.debuginfo_path = &debuginfo_path;
   }
   ~Impl() { close(); }
