@@ -25,10 +25,10 @@ void find(F* out, const char* name, const char* version) noexcept {
   *out = reinterpret_cast<F>(p);
 }
 
-// rebind_locks() points the lock calls at the next interposer's, if one comes before glibc.
+// rebind_locks() points the lock calls at the next definitions of the public names: glibc's, or
+// an interposer's between us and glibc. (The load-time binding to glibc's __pthread_* aliases may
+// itself land in a sanitizer's interceptor of those aliases, which cannot forward them.)
 void rebind_locks() noexcept {
-  void* next = dlsym(RTLD_NEXT, "pthread_mutex_lock");
-  if (next == nullptr || in_libc(next)) return;
   LockCalls c = g_lock_calls;
   find(&c.mutex_lock, "pthread_mutex_lock", "GLIBC_2.2.5");
   find(&c.mutex_trylock, "pthread_mutex_trylock", "GLIBC_2.34");

@@ -33,9 +33,10 @@ __asm__(".symver lw_glibc_rwlock_trywrlock, __pthread_rwlock_trywrlock@GLIBC_2.2
 
 namespace lw::os_threads {
 
-// LockCalls are the lock functions the hot hooks call. Bound to glibc's at load time; rebound once
-// by libc_threads() when another interposer sits between us and glibc. Written only then (during
-// start-up, single-threaded); read freely.
+// LockCalls are the lock functions the hot hooks call. Bound to glibc's aliases at load time;
+// rebound once by libc_threads() to the next definitions of the public names (glibc's, or an
+// interposer's between us and glibc). Written only then (during start-up, single-threaded); read
+// freely.
 struct LockCalls {
   int (*mutex_lock)(pthread_mutex_t*);
   int (*mutex_trylock)(pthread_mutex_t*);
