@@ -293,6 +293,11 @@ void run_batch(Pending* batch, std::size_t n, int sig, std::int64_t timeout_ns) 
 }  // namespace
 
 void install_stack_signal() noexcept {
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer defers signal handlers to its own safe points and hands them a context saved
+  // at delivery, no longer the thread's: stacks of other threads are unavailable in that build.
+  return;
+#endif
   static std::once_flag once;
   std::call_once(once, [] {
     const int sig = parse_stack_signal(std::getenv("LEAKWATCH_STACK_SIGNAL"));

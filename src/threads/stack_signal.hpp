@@ -24,7 +24,8 @@ inline constexpr std::int64_t kHandlerMaxStopNs = 200'000'000;      // a thread 
 
 // install_stack_signal() installs the handler for LEAKWATCH_STACK_SIGNAL (a number, SIGRTMIN+N,
 // SIGRTMAX-N, or "off"; default SIGRTMAX-7). A signal the program already handles is left alone and
-// reported once; stacks of other threads are then unavailable. Idempotent; call at start-up.
+// reported once; stacks of other threads are then unavailable (as in a ThreadSanitizer build,
+// which defers signal handlers). Idempotent; call at start-up.
 void install_stack_signal() noexcept;
 
 // stack_signal() is the installed signal, 0 when none.

@@ -174,9 +174,10 @@ const char* to_string(WaitKind k) noexcept {
 }
 
 void begin_wait(ThreadSlot* slot, WaitKind kind, const void* object, bool timed) noexcept {
-  // A seqlock: odd while the fields are being written.
-  slot->wait_seq.fetch_add(1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
+  // A seqlock: odd while the fields are being written. The acquire half of the first increment
+  // keeps the field stores after it; the release of the second keeps them before it. (No fences:
+  // ThreadSanitizer does not model them.)
+  slot->wait_seq.fetch_add(1, std::memory_order_acq_rel);
   slot->wait_kind.store(kind, std::memory_order_relaxed);
   slot->wait_timed.store(timed, std::memory_order_relaxed);
   slot->wait_object.store(reinterpret_cast<std::uintptr_t>(object), std::memory_order_relaxed);
@@ -185,8 +186,7 @@ void begin_wait(ThreadSlot* slot, WaitKind kind, const void* object, bool timed)
 }
 
 void end_wait(ThreadSlot* slot) noexcept {
-  slot->wait_seq.fetch_add(1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
+  slot->wait_seq.fetch_add(1, std::memory_order_acq_rel);
   slot->wait_kind.store(WaitKind::kNone, std::memory_order_relaxed);
   slot->wait_seq.fetch_add(1, std::memory_order_release);
 }
@@ -196,11 +196,11 @@ WaitView read_wait(const ThreadSlot& slot) noexcept {
   for (int attempt = 0; attempt < 4; ++attempt) {
     const std::uint32_t before = slot.wait_seq.load(std::memory_order_acquire);
     if ((before & 1u) != 0) continue;  // being written: read again
-    v.kind = slot.wait_kind.load(std::memory_order_relaxed);
-    v.timed = slot.wait_timed.load(std::memory_order_relaxed);
-    v.object = slot.wait_object.load(std::memory_order_relaxed);
-    v.since_ns = slot.wait_since_ns.load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
+    // Acquire loads keep the second read of the sequence after them.
+    v.kind = slot.wait_kind.load(std::memory_order_acquire);
+    v.timed = slot.wait_timed.load(std::memory_order_acquire);
+    v.object = slot.wait_object.load(std::memory_order_acquire);
+    v.since_ns = slot.wait_since_ns.load(std::memory_order_acquire);
     if (slot.wait_seq.load(std::memory_order_relaxed) != before) continue;
     if (v.kind == WaitKind::kNone) return WaitView{};
     v.seq = before;

@@ -167,6 +167,10 @@ FpWalkEnd fp_walk(StackTrace* out, std::uintptr_t fp, std::uintptr_t lo, std::ui
     }
   }
   g_fallbacks.fetch_add(1, std::memory_order_relaxed);
+#if defined(__SANITIZE_THREAD__)
+  // No libunwind under ThreadSanitizer (capture.cpp says why): keep what the walk found.
+  return out->depth;
+#endif
   // One more frame to skip: capture_stack's frame 0 is this function.
   std::uint32_t n = capture_stack(out, skip + 1);
   asm volatile("" ::: "memory");  // keep this frame (no tail call), so skip stays right
