@@ -45,6 +45,20 @@ std::string one_line(std::string_view text, bool in_brackets) {
   return out;
 }
 
+void append_labels_and_proof(std::string& out, const snapshot::Labels& labels, bool leaked,
+                             const std::string& leak_reason) {
+  if (!labels.empty()) {
+    out += "# labels: ";
+    out += labels_json(labels);
+    out += '\n';
+  }
+  if (leaked) {
+    out += "# leaked: ";
+    out += leak_reason.empty() ? "proven never to wake" : one_line(leak_reason, false);
+    out += '\n';
+  }
+}
+
 std::string wait_words(std::int64_t since_ns, std::int64_t now_ns) {
   if (since_ns == 0 || now_ns <= since_ns) return {};
   std::int64_t waited = now_ns - since_ns;

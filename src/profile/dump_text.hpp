@@ -21,6 +21,11 @@ namespace lw::profile {
 // `in_brackets` a ']' (which would end a header's brackets early) becomes ')'.
 std::string one_line(std::string_view text, bool in_brackets);
 
+// append_labels_and_proof() ends a record with its "# labels:" line (when it has labels) and its
+// "# leaked:" line (when it is proven never to wake), as task and thread dumps both do.
+void append_labels_and_proof(std::string& out, const snapshot::Labels& labels, bool leaked,
+                             const std::string& leak_reason);
+
 // wait_words() is the wait-time item of a dump header for a wait that began at `since_ns`:
 // ", N minutes" from one minute on (Go's words, "1 minutes" included), ", N seconds" from 1 to 59
 // seconds (the wait time is exact, so it is shown below a minute too), "" below one second or

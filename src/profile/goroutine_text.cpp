@@ -79,16 +79,7 @@ void append_task(std::string& out, TracebackText& text, const TaskRecord& t, std
   if (t.create_stack_id != 0 || t.parent_id != 0)
     text.append_created_by(out, t.create_stack_id,
                            t.parent_id != 0 ? " in goroutine " + std::to_string(t.parent_id) : "");
-  if (!t.labels.empty()) {
-    out += "# labels: ";
-    out += labels_json(t.labels);
-    out += '\n';
-  }
-  if (t.leaked) {
-    out += "# leaked: ";
-    out += t.leak_reason.empty() ? "proven never to wake" : one_line(t.leak_reason, false);
-    out += '\n';
-  }
+  append_labels_and_proof(out, t.labels, t.leaked, t.leak_reason);
 }
 
 void write_debug2(std::ostream& os, const snapshot::Snapshot& s, TaskSelection which) {

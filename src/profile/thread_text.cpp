@@ -77,16 +77,7 @@ void append_thread(std::string& out, TracebackText& text, const ThreadRecord& t,
       in_what = " in thread " + std::to_string(t.creator_tid);
     text.append_created_by(out, t.create_stack_id, in_what);
   }
-  if (!t.labels.empty()) {
-    out += "# labels: ";
-    out += labels_json(t.labels);
-    out += '\n';
-  }
-  if (t.leaked) {
-    out += "# leaked: ";
-    out += t.leak_reason.empty() ? "proven never to wake" : one_line(t.leak_reason, false);
-    out += '\n';
-  }
+  append_labels_and_proof(out, t.labels, t.leaked, t.leak_reason);
 }
 
 void write_debug1(std::ostream& os, const snapshot::Snapshot& s, ThreadSelection which,

@@ -10,6 +10,27 @@ namespace pb = ::leakwatch::snapshot::v1;
   X(heap_inuse) X(heap_released) X(heap_objects) X(stack_inuse) X(stack_sys) X(num_tasks)  \
   X(num_threads) X(rss) X(max_rss)
 
+namespace {
+
+// Task and thread records carry their labels alike.
+template <typename Record>
+void add_labels(Record* r, const Labels& labels) {
+  for (const auto& [k, v] : labels) {
+    pb::Label* l = r->add_labels();
+    l->set_key(k);
+    l->set_value(v);
+  }
+}
+
+template <typename Record>
+Labels read_labels(const Record& r) {
+  Labels out;
+  for (const pb::Label& l : r.labels()) out.emplace_back(l.key(), l.value());
+  return out;
+}
+
+}  // namespace
+
 std::string encode(const Snapshot& s) {
   pb::Snapshot m;
   m.set_format_version(s.format_version);
@@ -52,11 +73,7 @@ std::string encode(const Snapshot& s) {
     r->set_switch_count(t.switch_count);
     r->set_stack_id(t.stack_id);
     r->set_create_stack_id(t.create_stack_id);
-    for (const auto& [k, v] : t.labels) {
-      pb::Label* l = r->add_labels();
-      l->set_key(k);
-      l->set_value(v);
-    }
+    add_labels(r, t.labels);
     r->set_leaked(t.leaked);
     r->set_leak_reason(t.leak_reason);
   }
@@ -81,11 +98,7 @@ std::string encode(const Snapshot& s) {
     r->set_stack_id(t.stack_id);
     r->set_stack_error(t.stack_error);
     r->set_create_stack_id(t.create_stack_id);
-    for (const auto& [k, v] : t.labels) {
-      pb::Label* l = r->add_labels();
-      l->set_key(k);
-      l->set_value(v);
-    }
+    add_labels(r, t.labels);
     r->set_leaked(t.leaked);
     r->set_leak_reason(t.leak_reason);
   }
@@ -169,7 +182,7 @@ Result<Snapshot> decode(std::string_view bytes) {
     t.switch_count = r.switch_count();
     t.stack_id = r.stack_id();
     t.create_stack_id = r.create_stack_id();
-    for (const pb::Label& l : r.labels()) t.labels.emplace_back(l.key(), l.value());
+    t.labels = read_labels(r);
     t.leaked = r.leaked();
     t.leak_reason = r.leak_reason();
     s.tasks.push_back(std::move(t));
@@ -200,7 +213,7 @@ Result<Snapshot> decode(std::string_view bytes) {
     t.stack_id = r.stack_id();
     t.stack_error = r.stack_error();
     t.create_stack_id = r.create_stack_id();
-    for (const pb::Label& l : r.labels()) t.labels.emplace_back(l.key(), l.value());
+    t.labels = read_labels(r);
     t.leaked = r.leaked();
     t.leak_reason = r.leak_reason();
     s.threads.push_back(std::move(t));
