@@ -162,3 +162,49 @@ TEST_CASE("the fixed twin: the healthy parts only, nothing proven") {
   REQUIRE_MESSAGE(app.ok(), app.output());
   check_fixture(app.url(), true);
 }
+
+namespace {
+
+// watch_summary() watches `url` for `rounds` one-second rounds and returns the findings of
+// `leakwatch diff` as sorted "kind first-frame" lines.
+std::string watch_summary(const std::string& url, int rounds) {
+  const std::string dir = lw::test::make_temp_dir("thread_watch");
+  const std::string db = dir + "/leakwatch.db";
+  auto watch = run_command(std::string("'" LW_CLI "' watch ") + url + " --every 1s --count " + std::to_string(rounds) +
+                           " --stuck-after 2s --db '" + db + "' 2>&1");
+  INFO(watch.output);
+  CHECK(watch.exit_code <= 1);
+  auto summary = run_command(std::string("'" LW_CLI "' diff --db '") + db +
+                             "' --stuck-after 2s --format json | python3 -c 'import json,sys\n"
+                             "out=[]\n"
+                             "for f in json.load(sys.stdin)[\"findings\"]:\n"
+                             "  frames=f[\"frames\"] or f[\"create_frames\"]\n"
+                             "  out.append(f[\"kind\"]+\" \"+(frames[0].split(\"(\")[0] if frames else \"-\"))\n"
+                             "print(\"\\n\".join(sorted(out)))'");
+  REQUIRE(summary.exit_code == 0);
+  run_command("rm -rf '" + dir + "'");
+  return summary.output;
+}
+
+}  // namespace
+
+TEST_CASE("leakwatch watch and diff name each thread fault of the program, and none of its healthy parts") {
+  lw::test::FixtureProcess app(LW_CLI, {"run", "--http", "127.0.0.1:0", "--", LW_THREAD_FAULTS_PLAIN}, {}, "ready");
+  REQUIRE_MESSAGE(app.ok(), app.output());
+  const std::string summary = watch_summary(app.url(), 6);
+  CHECK(summary ==
+        "leaked_threads fixture::transfer_a_to_b\n"
+        "leaked_threads fixture::transfer_b_to_a\n"
+        "leaked_threads fixture::wait_for_orphaned_lock\n"
+        "stuck_threads fixture::read_from_pipe\n"
+        "stuck_threads fixture::wait_for_signal_forever\n"
+        "stuck_threads main\n"  // the thread that blocks every signal: no stack, named by its creator
+        "unjoined_threads main\n");
+}
+
+TEST_CASE("the fixed twin gives no finding") {
+  lw::test::FixtureProcess app(LW_CLI, {"run", "--http", "127.0.0.1:0", "--", LW_THREAD_FAULTS_PLAIN, "--fixed"}, {},
+                               "ready");
+  REQUIRE_MESSAGE(app.ok(), app.output());
+  CHECK(watch_summary(app.url(), 6) == "\n");
+}

@@ -82,8 +82,9 @@ bool is_thread_kind(diff::FindingKind k) {
          k == diff::FindingKind::kThreadGrowth || k == diff::FindingKind::kUnjoinedThreads;
 }
 
-void frames_text(std::string& out, const std::vector<std::string>& all, const char* indent) {
-  std::vector<std::string> frames = display_frames(all);
+void frames_text(std::string& out, const std::vector<std::string>& all, const char* indent,
+                 std::string_view syscall = {}) {
+  std::vector<std::string> frames = display_frames(all, syscall);
   for (std::size_t i = 0; i < frames.size() && i < kTextFrames; ++i) out += indent + frames[i] + "\n";
   if (frames.size() > kTextFrames)
     out += indent + std::string("... ") + std::to_string(frames.size() - kTextFrames) + " more\n";
@@ -97,9 +98,24 @@ bool is_allocator_frame(const std::string& function) {
   return false;
 }
 
-std::vector<std::string> display_frames(const std::vector<std::string>& frames) {
+bool is_syscall_wrapper(const std::string& f, std::string_view syscall) {
+  if (syscall.empty()) return false;
+  std::string_view name = f;
+  for (std::string_view prefix : {"__GI___libc_", "__libc_", "__GI___", "__"})
+    if (f.rfind(prefix, 0) == 0) {
+      name.remove_prefix(prefix.size());
+      break;
+    }
+  if (name.size() < syscall.size() || name.substr(0, syscall.size()) != syscall) return false;
+  name.remove_prefix(syscall.size());
+  return name.empty() || name[0] == '@';
+}
+
+std::vector<std::string> display_frames(const std::vector<std::string>& frames, std::string_view syscall) {
   std::size_t begin = 0, end = frames.size();
-  while (begin < end && (is_allocator_frame(frames[begin]) || is_runtime_frame(frames[begin]))) ++begin;
+  while (begin < end && (is_allocator_frame(frames[begin]) || is_runtime_frame(frames[begin]) ||
+                         is_syscall_wrapper(frames[begin], syscall)))
+    ++begin;
   // At the outer end also drop unnamed frames ("0x7f..."): the thread start-up code of a stripped
   // C++ library (libstdc++'s execute_native_thread_routine has no symbol).
   while (end > begin && (is_runtime_frame(frames[end - 1]) || starts_with(frames[end - 1], "0x"))) --end;
@@ -184,7 +200,7 @@ std::string finding_text(const diff::Finding& f) {
       if (!f.create_frames.empty()) out += "    threads created at:\n";
       break;
   }
-  frames_text(out, f.frames, "    ");
+  frames_text(out, f.frames, "    ", is_thread_kind(f.kind) ? std::string_view(f.wait_reason) : std::string_view());
   if ((f.kind == diff::FindingKind::kStuckTasks || f.kind == diff::FindingKind::kLeakedTasks ||
        f.kind == diff::FindingKind::kStuckThreads || f.kind == diff::FindingKind::kLeakedThreads) &&
       !f.create_frames.empty()) {
@@ -206,7 +222,8 @@ std::string findings_json(const std::vector<diff::Finding>& findings) {
     out += ",\"instance_id\":";
     json_string(out, f.instance_id);
     out += ",\"frames\":";
-    json_frames(out, display_frames(f.frames));
+    json_frames(out, display_frames(f.frames, is_thread_kind(f.kind) ? std::string_view(f.wait_reason)
+                                                                     : std::string_view()));
     out += ",\"create_frames\":";
     json_frames(out, display_frames(f.create_frames));
     out += ",\"all_frames\":";

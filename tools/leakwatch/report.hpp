@@ -19,8 +19,9 @@ bool is_allocator_frame(const std::string& function);
 // display_frames() is what a person needs of a stack: without the allocator and leakwatch
 // runtime frames at the innermost end (the user's call that allocated or blocked comes first) and
 // without the runtime's task entry frames at the outermost end. At least one frame is kept. JSON
-// output keeps every frame.
-std::vector<std::string> display_frames(const std::vector<std::string>& frames);
+// output keeps every frame. With `syscall` (a thread blocked in that system call, e.g. "read"),
+// the C library's wrappers of it at the innermost end go too ("read", "__libc_read", "read@GLIBC_2.2.5").
+std::vector<std::string> display_frames(const std::vector<std::string>& frames, std::string_view syscall = {});
 
 // finding_text() is one finding in a few lines: a headline, then its frames indented.
 std::string finding_text(const diff::Finding& f);
