@@ -60,6 +60,12 @@ std::atomic<int> g_signal{0};
 Slot g_slots[kStackSlots];
 std::atomic<std::int64_t> g_longest_stop_ns{0};
 std::atomic<std::uint64_t> g_captured{0};
+// Answers: every handler that has saved its context bumps g_answers, and wakes the capturer only
+// when it sleeps (g_capturer_asleep): while it unwinds one thread of a batch the others' answers
+// cost no system call. Both are seq_cst: the handler's bump and the capturer's flag store, each
+// followed by the other's load, so one of them always sees the other.
+std::atomic<std::uint32_t> g_answers{0};
+std::atomic<bool> g_capturer_asleep{false};
 std::atomic<std::uint64_t> g_failed{0};
 std::mutex g_capture_mu;
 std::uint32_t g_serial = 0;      // guarded by g_capture_mu
@@ -93,7 +99,8 @@ void on_stack_signal(int, siginfo_t* info, void* context) {
       const std::int64_t start = mono_ns();
       std::memcpy(&slot.context, context, sizeof slot.context);
       slot.word.store(word(serial, kStopped), std::memory_order_release);
-      futex_wake(&slot.word);
+      g_answers.fetch_add(1, std::memory_order_seq_cst);
+      if (g_capturer_asleep.load(std::memory_order_seq_cst)) futex_wake(&g_answers);
       for (;;) {
         const std::uint32_t w = slot.word.load(std::memory_order_acquire);
         if (w != word(serial, kStopped)) break;  // released, or the slot is another request's now
@@ -247,6 +254,7 @@ void run_batch(Pending* batch, std::size_t n, int sig, std::int64_t timeout_ns) 
   const std::int64_t start = mono_ns();
   std::size_t left = sent;
   while (left > 0) {
+    const std::uint32_t seen = g_answers.load(std::memory_order_seq_cst);
     bool progress = false;
     for (std::size_t i = 0; i < n; ++i) {
       Pending& p = batch[i];
@@ -281,12 +289,11 @@ void run_batch(Pending* batch, std::size_t n, int sig, std::int64_t timeout_ns) 
         --left;
       }
     }
-    // Wait on the first unanswered request (its word changes when it answers), briefly.
-    for (std::size_t i = 0; i < n; ++i) {
-      if (batch[i].done) continue;
-      futex_wait(&batch[i].slot->word, word(batch[i].serial, kRequested), 200'000);
-      break;
-    }
+    // Sleep until the next answer (briefly: timeouts and withdrawn requests are polled).
+    if (left == 0) break;
+    g_capturer_asleep.store(true, std::memory_order_seq_cst);
+    if (g_answers.load(std::memory_order_seq_cst) == seen) futex_wait(&g_answers, seen, 200'000);
+    g_capturer_asleep.store(false, std::memory_order_relaxed);
   }
 }
 

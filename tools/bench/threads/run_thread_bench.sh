@@ -7,7 +7,7 @@ reps="${2:-5}"
 ops="$build/tools/bench/threads/thread_ops"
 preload="$build/libleakwatch_preload.so"
 field() { sed -E "s/.*\"$1\":([0-9.]+).*/\1/"; }
-for op in lock create; do
+for op in lock lock1 create; do
   for ((i = 1; i <= reps; i++)); do
     plain=$("$ops" "$op" | field ns_per_op)
     pre=$(LD_PRELOAD="$preload" "$ops" "$op" | field ns_per_op)
