@@ -1,5 +1,7 @@
 #include "src/threads/stack_cache.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <unordered_set>
 
@@ -35,8 +37,17 @@ void StackCache::keep_only(const std::vector<int>& live) {
   for (auto it = entries_.begin(); it != entries_.end();) it = keep.count(it->first) ? std::next(it) : entries_.erase(it);
 }
 
+void StackCache::lock_for_fork() { mu_.lock(); }
+void StackCache::unlock_after_fork() { mu_.unlock(); }
+
 StackCache& stack_cache() {
-  static StackCache* cache = new StackCache();  // never destroyed: threads may capture during exit
+  static StackCache* cache = [] {
+    auto* c = new StackCache();  // never destroyed: threads may capture during exit
+    // A fork while another thread holds the lock would leave the child's copy locked for good.
+    pthread_atfork([] { stack_cache().lock_for_fork(); }, [] { stack_cache().unlock_after_fork(); },
+                   [] { stack_cache().unlock_after_fork(); });
+    return c;
+  }();
   return *cache;
 }
 

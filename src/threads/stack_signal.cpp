@@ -299,7 +299,15 @@ void run_batch(Pending* batch, std::size_t n, int sig, std::int64_t timeout_ns) 
 
 }  // namespace
 
+// A fork while a capture runs would leave the child's capture lock held for good: fork waits for
+// the capture to end instead (a few hundred milliseconds at most).
+const bool kCaptureAtFork = [] {
+  pthread_atfork([] { g_capture_mu.lock(); }, [] { g_capture_mu.unlock(); }, [] { g_capture_mu.unlock(); });
+  return true;
+}();
+
 void install_stack_signal() noexcept {
+  (void)kCaptureAtFork;
 #if defined(__SANITIZE_THREAD__)
   // ThreadSanitizer defers signal handlers to its own safe points and hands them a context saved
   // at delivery, no longer the thread's: stacks of other threads are unavailable in that build.

@@ -134,8 +134,10 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
   std::map<int, const SlotCopy*> slot_by_tid;
   std::map<pthread_t, int> tid_by_handle;
   for (const SlotCopy& c : slots) {
-    if (c.tid != 0 && c.state == SlotState::kRunning) slot_by_tid[c.tid] = &c;
-    if (c.handle != 0 && c.tid != 0) tid_by_handle[c.handle] = c.tid;
+    // The live list runs newest first: a stale slot of a thread that reused a tid (one the tracker
+    // did not see start leaves its slot behind) never shadows the newer one.
+    if (c.tid != 0 && c.state == SlotState::kRunning) slot_by_tid.emplace(c.tid, &c);
+    if (c.handle != 0 && c.tid != 0) tid_by_handle.emplace(c.handle, c.tid);
   }
 
   std::vector<ThreadInfo> out;

@@ -542,3 +542,23 @@ TEST_CASE("a signalfd program: every thread blocks every signal, and a dump stil
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
 }
+
+TEST_CASE("fork while another thread captures: the child's captures still work" * doctest::skip(kUnderTsan)) {
+  std::atomic<bool> stop{false};
+  std::thread capturer([&] {
+    while (!stop) lw::threads();
+  });
+  for (int i = 0; i < 10; ++i) {
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) _exit(lw::threads().size() == 1 ? 0 : 1);
+    int status = -1;
+    for (int waited = 0; waited < 1000 && waitpid(pid, &status, WNOHANG) == 0; ++waited)
+      std::this_thread::sleep_for(10ms);
+    if (status == -1) kill(pid, SIGKILL), waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  stop = true;
+  capturer.join();
+}
