@@ -1,7 +1,5 @@
 #include "src/threads/stack_cache.hpp"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <unordered_set>
 
@@ -41,13 +39,7 @@ void StackCache::lock_for_fork() { mu_.lock(); }
 void StackCache::unlock_after_fork() { mu_.unlock(); }
 
 StackCache& stack_cache() {
-  static StackCache* cache = [] {
-    auto* c = new StackCache();  // never destroyed: threads may capture during exit
-    // A fork while another thread holds the lock would leave the child's copy locked for good.
-    pthread_atfork([] { stack_cache().lock_for_fork(); }, [] { stack_cache().unlock_after_fork(); },
-                   [] { stack_cache().unlock_after_fork(); });
-    return c;
-  }();
+  static StackCache* cache = new StackCache();  // never destroyed: threads may capture during exit
   return *cache;
 }
 

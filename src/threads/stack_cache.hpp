@@ -35,7 +35,8 @@ class StackCache {
   void store(int tid, const BlockedIn& in, std::uint64_t cpu_ns, const std::vector<std::uintptr_t>& stack);
   // keep_only() forgets every thread not in `live` (bounded by the live threads).
   void keep_only(const std::vector<int>& live);
-  // lock_for_fork() / unlock_after_fork() hold the lock across fork() (pthread_atfork).
+  // lock_for_fork() / unlock_after_fork() hold the lock across fork() (stack_signal.cpp's
+  // pthread_atfork handler, which takes it after the capture lock).
   void lock_for_fork();
   void unlock_after_fork();
 

@@ -37,6 +37,7 @@
 
 #include "src/base/log.hpp"
 #include "src/base/parse.hpp"
+#include "src/threads/stack_cache.hpp"
 #include "src/unwind/capture.hpp"
 
 namespace lw::os_threads {
@@ -51,6 +52,7 @@ constexpr std::uint32_t serial_of(std::uint32_t w) { return w >> 3; }
 
 struct Slot {
   std::atomic<std::uint32_t> word{0};  // the handshake
+  std::atomic<int> in_handler{0};      // tid of the thread standing in the handler for this slot
   ucontext_t context;                  // written by the handler between kCopying and kStopped
 };
 
@@ -97,6 +99,7 @@ void on_stack_signal(int, siginfo_t* info, void* context) {
     std::uint32_t expected = word(serial, kRequested);
     if (slot.word.compare_exchange_strong(expected, word(serial, kCopying), std::memory_order_acquire)) {
       const std::int64_t start = mono_ns();
+      slot.in_handler.store(static_cast<int>(gettid()), std::memory_order_relaxed);
       std::memcpy(&slot.context, context, sizeof slot.context);
       slot.word.store(word(serial, kStopped), std::memory_order_release);
       g_answers.fetch_add(1, std::memory_order_seq_cst);
@@ -113,6 +116,7 @@ void on_stack_signal(int, siginfo_t* info, void* context) {
         }
         futex_wait(&slot.word, w, left);
       }
+      slot.in_handler.store(0, std::memory_order_release);
       const std::int64_t stood = mono_ns() - start;
       std::int64_t longest = g_longest_stop_ns.load(std::memory_order_relaxed);
       while (stood > longest && !g_longest_stop_ns.compare_exchange_weak(longest, stood, std::memory_order_relaxed)) {
@@ -177,6 +181,14 @@ bool signal_blocked(int tid, int sig, bool* pending) noexcept {
   const unsigned long long bit = 1ull << (sig - 1);
   if (pending != nullptr) *pending = (mask_of("\nSigPnd:") & bit) != 0;
   return (mask_of("\nSigBlk:") & bit) != 0;
+}
+
+// in_our_handler() says whether `tid` still stands in the handler for an earlier request (the
+// signal is blocked there until it returns, which is no reason to call it blocked).
+bool in_our_handler(int tid) noexcept {
+  for (const Slot& s : g_slots)
+    if (s.in_handler.load(std::memory_order_acquire) == tid) return true;
+  return false;
 }
 
 bool handler_is_ours(int sig) noexcept {
@@ -275,9 +287,9 @@ void run_batch(Pending* batch, std::size_t n, int sig, std::int64_t timeout_ns) 
     for (std::size_t i = 0; i < n; ++i) {
       Pending& p = batch[i];
       if (p.done || phase_of(p.slot->word.load(std::memory_order_acquire)) != kRequested) continue;
-      if (!p.status_checked && waited > 2'000'000) {
+      if (!p.status_checked && waited > 2'000'000 && !in_our_handler(p.tid)) {
         p.status_checked = true;
-        if (signal_blocked(p.tid, sig, nullptr) && withdraw(p)) {
+        if (signal_blocked(p.tid, sig, nullptr) && !in_our_handler(p.tid) && withdraw(p)) {
           p.done = true;
           fail(p.out, "thread blocks signal %ld", sig);
           if (g_blocked_tids.size() < kMaxBlockedTids) g_blocked_tids.insert(p.tid);
@@ -299,10 +311,24 @@ void run_batch(Pending* batch, std::size_t n, int sig, std::int64_t timeout_ns) 
 
 }  // namespace
 
-// A fork while a capture runs would leave the child's capture lock held for good: fork waits for
-// the capture to end instead (a few hundred milliseconds at most).
+// A fork while a capture runs would leave the child's capture lock (or the stack cache's) held for
+// good: fork waits for the capture to end instead (a few hundred milliseconds at most). The
+// capture lock first: a capturer takes the cache's lock after releasing the capture lock, never
+// while holding it, so this order cannot deadlock with it.
 const bool kCaptureAtFork = [] {
-  pthread_atfork([] { g_capture_mu.lock(); }, [] { g_capture_mu.unlock(); }, [] { g_capture_mu.unlock(); });
+  pthread_atfork(
+      [] {
+        g_capture_mu.lock();
+        stack_cache().lock_for_fork();
+      },
+      [] {
+        stack_cache().unlock_after_fork();
+        g_capture_mu.unlock();
+      },
+      [] {
+        stack_cache().unlock_after_fork();
+        g_capture_mu.unlock();
+      });
   return true;
 }();
 
