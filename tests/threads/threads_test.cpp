@@ -41,6 +41,13 @@ constexpr bool kUnderTsan = true;
 constexpr bool kUnderTsan = false;
 #endif
 constexpr bool kSignalStacks = !kUnderTsan;
+// Under AddressSanitizer a child forked while another thread captured hung once in a CI run (cause
+// not found yet: docs/threads.md, "Open questions"); the fork-during-capture test runs elsewhere.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kUnderAsan = true;
+#else
+constexpr bool kUnderAsan = false;
+#endif
 
 std::optional<lw::ThreadInfo> find_thread(std::int64_t tid, bool stacks = true) {
   for (auto& t : lw::threads(stacks))
@@ -543,7 +550,8 @@ TEST_CASE("a signalfd program: every thread blocks every signal, and a dump stil
   CHECK(WEXITSTATUS(status) == 0);
 }
 
-TEST_CASE("fork while another thread captures: the child's captures still work" * doctest::skip(kUnderTsan)) {
+TEST_CASE("fork while another thread captures: the child's captures still work" *
+          doctest::skip(kUnderTsan || kUnderAsan)) {
   std::atomic<bool> stop{false};
   std::thread capturer([&] {
     while (!stop) lw::threads();
