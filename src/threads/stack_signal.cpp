@@ -39,11 +39,14 @@
 #include "src/base/parse.hpp"
 #include "src/threads/stack_cache.hpp"
 #include "src/unwind/capture.hpp"
+#include "src/unwind/handler_unwind.hpp"
 
 namespace lw::os_threads {
 namespace {
 
-enum Phase : std::uint32_t { kIdle = 0, kRequested = 1, kCopying = 2, kStopped = 3, kReleased = 4 };
+// kUnwound: the thread walked its own stack into the slot and went on (handler_unwind.hpp); the
+// other phases are the fallback, in which it waits while the capturer walks its saved context.
+enum Phase : std::uint32_t { kIdle = 0, kRequested = 1, kCopying = 2, kStopped = 3, kReleased = 4, kUnwound = 5 };
 
 constexpr std::uint32_t kSerialMask = 0xffffff;  // 24 bits: the signal value also holds the slot
 constexpr std::uint32_t word(std::uint32_t serial, Phase p) { return serial << 3 | p; }
@@ -54,6 +57,7 @@ struct Slot {
   std::atomic<std::uint32_t> word{0};  // the handshake
   std::atomic<int> in_handler{0};      // tid of the thread standing in the handler for this slot
   ucontext_t context;                  // written by the handler between kCopying and kStopped
+  unwind::StackTrace trace;            // written by the handler between kCopying and kUnwound
 };
 
 static_assert(kStackSlots == 32, "the signal value keeps the slot in 5 bits");
@@ -68,6 +72,7 @@ std::atomic<std::uint64_t> g_captured{0};
 // followed by the other's load, so one of them always sees the other.
 std::atomic<std::uint32_t> g_answers{0};
 std::atomic<bool> g_capturer_asleep{false};
+std::atomic<bool> g_handler_unwind{false};  // set at install when handler_unwind_ready()
 std::atomic<std::uint64_t> g_failed{0};
 std::mutex g_capture_mu;
 std::uint32_t g_serial = 0;      // guarded by g_capture_mu
@@ -90,6 +95,12 @@ void futex_wake(std::atomic<std::uint32_t>* w) noexcept {
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(w), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
+void note_stop(std::int64_t stood) noexcept {
+  std::int64_t longest = g_longest_stop_ns.load(std::memory_order_relaxed);
+  while (stood > longest && !g_longest_stop_ns.compare_exchange_weak(longest, stood, std::memory_order_relaxed)) {
+  }
+}
+
 void on_stack_signal(int, siginfo_t* info, void* context) {
   const int saved_errno = errno;
   if (info != nullptr && info->si_code == SI_QUEUE && info->si_pid == getpid()) {
@@ -97,8 +108,20 @@ void on_stack_signal(int, siginfo_t* info, void* context) {
     Slot& slot = g_slots[value % kStackSlots];
     const std::uint32_t serial = value / kStackSlots;
     std::uint32_t expected = word(serial, kRequested);
-    if (slot.word.compare_exchange_strong(expected, word(serial, kCopying), std::memory_order_acquire)) {
-      const std::int64_t start = mono_ns();
+    const std::int64_t start = mono_ns();
+    // The walk runs before the slot is claimed (it may be withdrawn meanwhile): after the claim
+    // only a copy stands between this thread and the capturer.
+    unwind::StackTrace own;
+    const bool walked = slot.word.load(std::memory_order_relaxed) == expected && g_handler_unwind.load(std::memory_order_relaxed) &&
+                        unwind::handler_unwind(&own, context);
+    if (walked && slot.word.compare_exchange_strong(expected, word(serial, kCopying), std::memory_order_acquire)) {
+      slot.trace.depth = own.depth;
+      std::memcpy(slot.trace.pc, own.pc, own.depth * sizeof own.pc[0]);
+      slot.word.store(word(serial, kUnwound), std::memory_order_release);
+      g_answers.fetch_add(1, std::memory_order_seq_cst);
+      if (g_capturer_asleep.load(std::memory_order_seq_cst)) futex_wake(&g_answers);
+      note_stop(mono_ns() - start);
+    } else if (!walked && slot.word.compare_exchange_strong(expected, word(serial, kCopying), std::memory_order_acquire)) {
       slot.in_handler.store(static_cast<int>(gettid()), std::memory_order_relaxed);
       std::memcpy(&slot.context, context, sizeof slot.context);
       slot.word.store(word(serial, kStopped), std::memory_order_release);
@@ -117,10 +140,7 @@ void on_stack_signal(int, siginfo_t* info, void* context) {
         futex_wait(&slot.word, w, left);
       }
       slot.in_handler.store(0, std::memory_order_release);
-      const std::int64_t stood = mono_ns() - start;
-      std::int64_t longest = g_longest_stop_ns.load(std::memory_order_relaxed);
-      while (stood > longest && !g_longest_stop_ns.compare_exchange_weak(longest, stood, std::memory_order_relaxed)) {
-      }
+      note_stop(mono_ns() - start);
     }
   }
   errno = saved_errno;
@@ -235,6 +255,16 @@ bool withdraw(Pending& p) {
   return p.slot->word.compare_exchange_strong(requested, word(p.serial, kIdle), std::memory_order_acq_rel);
 }
 
+// take_unwound() keeps the stack a thread walked itself; the slot is free again.
+void take_unwound(Pending& p) {
+  p.out->trace.depth = p.slot->trace.depth;
+  std::memcpy(p.out->trace.pc, p.slot->trace.pc, p.slot->trace.depth * sizeof p.slot->trace.pc[0]);
+  p.slot->word.store(word(p.serial, kIdle), std::memory_order_release);
+  p.done = true;
+  p.out->ok = true;
+  g_captured.fetch_add(1, std::memory_order_relaxed);
+}
+
 // collect() unwinds a stopped thread and lets it go.
 void collect(Pending& p) {
   unwind::capture_context_stack(&p.out->trace, &p.slot->context);
@@ -272,7 +302,11 @@ void run_batch(Pending* batch, std::size_t n, int sig, std::int64_t timeout_ns) 
       Pending& p = batch[i];
       if (p.done) continue;
       const std::uint32_t w = p.slot->word.load(std::memory_order_acquire);
-      if (w == word(p.serial, kStopped)) {
+      if (w == word(p.serial, kUnwound)) {
+        take_unwound(p);
+        --left;
+        progress = true;
+      } else if (w == word(p.serial, kStopped)) {
         collect(p);
         --left;
         progress = true;
@@ -350,6 +384,7 @@ void install_stack_signal() noexcept {
                       "(set LEAKWATCH_STACK_SIGNAL to a free real-time signal)", sig);
       return;
     }
+    g_handler_unwind.store(unwind::handler_unwind_ready(), std::memory_order_relaxed);
     struct sigaction sa {};
     sa.sa_sigaction = on_stack_signal;
     sigemptyset(&sa.sa_mask);
@@ -359,6 +394,11 @@ void install_stack_signal() noexcept {
 }
 
 int stack_signal() noexcept { return g_signal.load(std::memory_order_acquire); }
+
+void use_handler_unwind(bool on) noexcept {
+  install_stack_signal();
+  g_handler_unwind.store(on && unwind::handler_unwind_ready(), std::memory_order_relaxed);
+}
 
 void capture_thread_stacks(const int* tids, std::size_t n, StackResult* out, std::int64_t timeout_ns) {
   const int self = static_cast<int>(gettid());

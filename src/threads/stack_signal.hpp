@@ -1,14 +1,14 @@
 // stack_signal.hpp: other threads' stacks, taken in-process without stopping the process. The
 // capturing thread sends each thread a real-time signal (LEAKWATCH_STACK_SIGNAL); the thread's
-// handler saves its interrupted context into a preallocated slot and waits (bounded) while the
-// capturer unwinds that context with DWARF CFI; then it returns to what it was doing. Threads are
-// asked in batches of kStackSlots, so their wake-ups overlap; each stands in the handler only until
-// its own stack is read.
+// handler walks its own interrupted stack into a preallocated slot (the C++ runtime's unwinder,
+// lock-free on glibc 2.35+) and returns at once. Where that walk is not safe or fails, the handler
+// saves its context instead and waits (bounded) while the capturer unwinds it with libunwind.
+// Threads are asked in batches of kStackSlots, so their wake-ups and walks overlap.
 //
 // A thread that blocks the signal, does not answer within the timeout, or exits meanwhile gets an
 // error text instead of a stack: a capture never hangs. Thread-safe (captures are serialized);
-// allocates only to read /proc; the handler is async-signal-safe (atomics, memcpy, clock_gettime
-// and futex only) and keeps errno.
+// allocates only to read /proc; the handler is async-signal-safe (atomics, memcpy, clock_gettime,
+// futex and the lock-free unwinder only) and keeps errno.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +30,12 @@ void install_stack_signal() noexcept;
 
 // stack_signal() is the installed signal, 0 when none.
 int stack_signal() noexcept;
+
+// use_handler_unwind() chooses who walks a signalled thread's stack: the thread itself, in its
+// handler (the default where the C++ runtime's unwinder is lock-free, see handler_unwind.hpp), or
+// the capturer, from the context the thread saved while it waits. Tests and benchmarks compare the
+// two; `on` has no effect where the handler's walk is not safe.
+void use_handler_unwind(bool on) noexcept;
 
 // StackResult is one thread's answer: a stack (pc[0] is where it was interrupted), or why not
 // ("thread blocks signal 57", "no answer within 50 ms", "thread exited").

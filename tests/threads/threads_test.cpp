@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -141,6 +142,42 @@ TEST_CASE("a thread in a condition wait: exact wait start, creator, creation sit
   cv.notify_all();
   t.join();
   CHECK_FALSE(find_thread(box.tid.load(), false));  // joined: gone
+}
+
+TEST_CASE("the thread's own walk in its handler and the capturer's walk of its context agree" *
+          doctest::skip(!kSignalStacks)) {
+  {
+    std::lock_guard<std::mutex> lock(cv_mu);
+    cv_go = false;
+  }
+  TidBox box;
+  std::thread t = start_condition_waiter(&box);
+  REQUIRE(wait_for(box.get(), lw::ThreadState::kWaiting));
+  const int tid = static_cast<int>(box.get());
+  auto walk = [&](bool in_handler) {
+    lw::os_threads::use_handler_unwind(in_handler);
+    lw::os_threads::StackResult r;
+    lw::os_threads::capture_thread_stacks(&tid, 1, &r);
+    REQUIRE_MESSAGE(r.ok, r.why);
+    return std::vector<std::uintptr_t>(r.trace.pc, r.trace.pc + r.trace.depth);
+  };
+  const std::vector<std::uintptr_t> own = walk(true);
+  const std::vector<std::uintptr_t> theirs = walk(false);
+  lw::os_threads::use_handler_unwind(true);
+  INFO("handler:\n" << frames_text(own) << "capturer:\n" << frames_text(theirs));
+  CHECK(has_frame(own, "waits_on_condition"));
+  CHECK(own.size() >= 4);
+  // The two can differ only in the innermost frame (the thread may sit at the futex call or just
+  // past it); every caller is the same.
+  REQUIRE(own.size() == theirs.size());
+  CHECK(std::equal(own.begin() + 1, own.end(), theirs.begin() + 1));
+  {
+    std::lock_guard<std::mutex> lock(cv_mu);
+    cv_go = true;
+  }
+  cv.notify_all();
+  t.join();
+  cv_go = false;
 }
 
 TEST_CASE("a contended mutex: the wait names its owner; an uncontended lock publishes nothing") {

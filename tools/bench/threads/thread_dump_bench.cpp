@@ -2,7 +2,9 @@
 // condition variable a few frames deep, then times lw::threads() with every stack taken, several
 // times, and reports the longest time any one thread stood in the stack signal's handler.
 //
-//   thread_dump_bench [threads=2000] [reps=5]
+//   thread_dump_bench [threads=2000] [reps=5] [handler|capturer]
+// The last argument says who walks each stack: the signalled thread in its handler (the default)
+// or the capturing thread, from the context the handler saved.
 // Prints one JSON line per rep and a summary line.
 #include <algorithm>
 #include <chrono>
@@ -10,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -41,6 +44,8 @@ int g_parked = 0;
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 2000;
   const int reps = argc > 2 ? std::atoi(argv[2]) : 5;
+  const bool capturer_walks = argc > 3 && std::string_view(argv[3]) == "capturer";
+  lw::os_threads::use_handler_unwind(!capturer_walks);
   std::vector<std::thread> threads;
   threads.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) threads.emplace_back(level, 8);
