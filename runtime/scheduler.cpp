@@ -918,6 +918,11 @@ void copy_task(Runtime* rt, Task* t, Task* self, StampConversion* conv, std::vec
       }
       r.wait_since = since;
       r.wait_object = t->wait_object.load(std::memory_order_relaxed);
+      if (r.reason == WaitReason::kMutexLock && !r.leaked && prove_lock_cycle(t)) {
+        r.leaked = true;
+        r.leak_reason = t->leak_reason.load(std::memory_order_relaxed);
+        r.leak_detail = t->leak_detail.load(std::memory_order_relaxed);
+      }
     }
     t->ctx_busy.store(false, std::memory_order_release);
   } else if (!t->sys_walk.exchange(true, std::memory_order_acquire)) {

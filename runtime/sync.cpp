@@ -6,6 +6,7 @@
 // Ownership is what makes the exited-owner proof sound: only the owner unlocks, so once the owner
 // task is gone (or proven leaked) no one will ever unlock, and every waiter is leaked.
 #include <atomic>
+#include <type_traits>
 
 #include "leakwatch/runtime.hpp"
 #include "runtime/scheduler.hpp"
@@ -15,6 +16,9 @@
 
 namespace lw::detail {
 namespace {
+
+// A task's wait object is the Mutex's address; its state is the Mutex's only member.
+static_assert(std::is_standard_layout_v<Mutex>);
 
 class SpinGuard {
  public:
@@ -79,6 +83,9 @@ void remove_held(rt::Task* t, SyncState* s) {
 
 constexpr const char* kOwnerExited = "waits for a sync.Mutex whose owner task %llu exited holding it";
 constexpr const char* kOwnerLeaked = "waits for a sync.Mutex held by leaked task %llu";
+constexpr const char* kLockCycle =
+    "deadlock: holds a sync.Mutex that the next task of a lock-order cycle waits for, and waits for one "
+    "held by task %llu";
 
 // Marks leaked every task waiting on `s` (collected under the lock, marked after it).
 void mark_waiters(SyncState* s, const char* reason) {
@@ -116,6 +123,65 @@ void release_held_mutexes(Task* t) noexcept {
 void mark_waiters_of_held_mutexes(Task* t) noexcept {
   for (detail::SyncState* s = t->held; s; s = static_cast<detail::SyncState*>(s->next_held))
     detail::mark_waiters(s, detail::kOwnerLeaked);
+}
+
+// The walk behind prove_lock_cycle(). Each task on the chain is pinned (its ctx_busy held) before
+// its wait is read, so it cannot run while the chain is read: its wait object is the mutex it
+// stays parked on (alive, since its lock() call has not returned), and the owner read under that
+// mutex's spin lock cannot change, for only the owner unlocks and every owner on the chain is
+// pinned. A waiter already chosen by an unlock or a cancel (parker claimed) or one that owns what
+// it waits for (just handed over) ends the walk. A pin we cannot take (the task runs, or another
+// reader holds it) ends it too: no proof this time, maybe the next.
+bool prove_lock_cycle(Task* first) noexcept {
+  constexpr int kMaxChain = 16;
+  Task* chain[kMaxChain];
+  std::uint64_t ids[kMaxChain];
+  int n = 0;
+  chain[n] = first;
+  ids[n++] = first->id;
+  int cycle_from = -1;
+  for (Task* t = first;;) {
+    if (t->leaked.load(std::memory_order_acquire)) break;  // its waiters are marked already
+    if (static_cast<TaskState>(t->state.load(std::memory_order_acquire)) != TaskState::kWaiting ||
+        t->wait_reason.load(std::memory_order_relaxed) != WaitReason::kMutexLock ||
+        t->parker.claimed.load(std::memory_order_acquire))
+      break;
+    auto* s = reinterpret_cast<detail::SyncState*>(t->wait_object.load(std::memory_order_relaxed));
+    if (s == nullptr) break;
+    void* owner = nullptr;
+    std::uint64_t owner_id = 0;
+    {
+      detail::SpinGuard g(s);
+      if (s->count != 0 && !s->owner_gone) {
+        owner = s->owner;
+        owner_id = s->owner_id;
+      }
+    }
+    Task* next = owner != nullptr ? static_cast<Parker*>(owner)->task : nullptr;
+    if (next == nullptr || next == t) break;  // free, a plain thread's, or just handed to t
+    for (int i = 0; i < n; ++i)
+      if (chain[i] == next && ids[i] == owner_id) cycle_from = i;
+    if (cycle_from >= 0 || n == kMaxChain) break;
+    if (next->ctx_busy.exchange(true, std::memory_order_acquire)) break;
+    chain[n] = next;
+    ids[n++] = owner_id;
+    if (next->id != owner_id) break;  // the owner's slot went to a newer task
+    t = next;
+  }
+  if (cycle_from >= 0) {
+    // Every member gets the cycle's reason first; only then are waiters outside it marked (as
+    // waiting on a leaked owner), which mark_leaked() would otherwise do member by member.
+    for (int i = cycle_from; i < n; ++i) {
+      bool expected = false;
+      if (!chain[i]->leaked.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) continue;
+      chain[i]->leak_reason.store(detail::kLockCycle, std::memory_order_relaxed);
+      chain[i]->leak_detail.store(ids[i + 1 < n ? i + 1 : cycle_from], std::memory_order_relaxed);
+      add_leaked(1);
+    }
+    for (int i = cycle_from; i < n; ++i) mark_waiters_of_held_mutexes(chain[i]);
+  }
+  for (int i = 1; i < n; ++i) chain[i]->ctx_busy.store(false, std::memory_order_release);
+  return cycle_from >= 0 && first->leaked.load(std::memory_order_acquire);
 }
 
 }  // namespace lw::rt

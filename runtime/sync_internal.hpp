@@ -23,5 +23,10 @@ namespace lw::rt {
 void release_held_mutexes(Task* t) noexcept;
 // mark_waiters_of_held_mutexes() marks leaked the waiters of every mutex held by leaked task `t`.
 void mark_waiters_of_held_mutexes(Task* t) noexcept;
+// prove_lock_cycle() follows `t` (parked on a lw::Mutex, its ctx_busy held by the caller) to the
+// mutex's owner, what that owner waits for, and so on; a chain that closes into a cycle of parked
+// tasks is a deadlock, and every task on the cycle is marked leaked. Returns whether `t` was
+// marked. Never blocks (it gives up on a task it cannot pin); never allocates.
+bool prove_lock_cycle(Task* t) noexcept;
 
 }  // namespace lw::rt

@@ -184,7 +184,92 @@ __attribute__((noinline)) lw::TaskId waitgroup_misuse(lw::WaitGroup& wg, bool fi
   return lw::go([&wg] { wg.wait(); });
 }
 
+// --- 9. Lock-order deadlock: each task holds one mutex and waits for the next one's. The fixed
+// twin takes them in one order.
+__attribute__((noinline)) std::vector<lw::TaskId> lock_order_cycle(lw::Mutex* mu, int n, bool fixed) {
+  lw::Chan<int> held(n), go_on(0);
+  std::vector<lw::TaskId> ids;
+  for (int i = 0; i < n; ++i) {
+    lw::Mutex* first = &mu[i];
+    lw::Mutex* second = &mu[(i + 1) % n];
+    if (fixed && second < first) std::swap(first, second);
+    ids.push_back(lw::go([first, second, held, go_on, fixed] {
+      first->lock();
+      if (!fixed) {
+        held.send(1);
+        go_on.recv();  // closed once every task holds its first mutex
+      }
+      second->lock();
+      second->unlock();
+      first->unlock();
+    }));
+  }
+  if (!fixed) {
+    for (int i = 0; i < n; ++i) held.recv();
+    go_on.close();
+  }
+  return ids;
+}
+
 }  // namespace
+
+TEST_CASE("leak: lock-order deadlock among tasks (two and three), each member leaked and naming the next") {
+  static lw::Mutex two[2], three[3];  // static: leaked waiters are unwound at shutdown
+  lw::run([] {
+    for (auto [mu, n] : {std::pair{two, 2}, std::pair{three, 3}}) {
+      std::vector<lw::TaskId> ids = lock_order_cycle(mu, n, false);
+      for (lw::TaskId id : ids) {
+        expect_leak(id, "sync.Mutex.Lock", "(anonymous namespace)::lock_order_cycle", true);
+        auto t = lwtest::find_task(id);
+        REQUIRE(t);
+        CHECK(t->leak_reason.rfind("deadlock: ", 0) == 0);
+        // Each member names another member as the holder it waits for.
+        bool names_member = false;
+        for (lw::TaskId other : ids)
+          if (other != id && t->leak_reason.find("task " + std::to_string(static_cast<std::uint64_t>(other))) != std::string::npos)
+            names_member = true;
+        CHECK_MESSAGE(names_member, t->leak_reason);
+      }
+    }
+  });
+  lw::run([] {
+    static lw::Mutex mu[3];
+    lock_order_cycle(mu, 3, true);
+    expect_no_leaks();
+  });
+}
+
+TEST_CASE("no false positives: mutex hand-overs and waits on a busy owner while the registry is read") {
+  lw::run([] {
+    static lw::Mutex a, b;
+    lw::Chan<int> done(8);
+    // Eight tasks take a then b a thousand times each, while dumps run the cycle walk over them.
+    for (int k = 0; k < 8; ++k)
+      lw::go([done] {
+        for (int i = 0; i < 1000; ++i) {
+          std::lock_guard<lw::Mutex> ga(a);
+          std::lock_guard<lw::Mutex> gb(b);
+          if (i % 64 == 0) lw::yield();
+        }
+        done.send(1);
+      });
+    // A waiter on a mutex whose owner sleeps (it is not waiting on a mutex): no cycle.
+    static lw::Mutex c;
+    lw::Chan<int> c_held(1);
+    lw::go([c_held] {
+      std::lock_guard<lw::Mutex> g(c);
+      c_held.send(1);
+      lw::sleep_for(200ms);
+    });
+    c_held.recv();
+    lw::go([] { std::lock_guard<lw::Mutex> g(c); });
+    for (int i = 0; i < 200; ++i) {
+      for (const auto& t : lw::tasks()) REQUIRE_MESSAGE(!t.leaked, t.leak_reason);
+    }
+    for (int k = 0; k < 8; ++k) done.recv();
+    expect_no_leaks();
+  });
+}
 
 TEST_CASE("leak: forgotten sender") {
   lw::run([] { expect_leak(forgotten_sender(false), "chan send", "(anonymous namespace)::forgotten_sender", true); });
