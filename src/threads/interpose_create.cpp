@@ -7,6 +7,7 @@
 //
 // A full slot table never fails a pthread_create: the thread is started unwrapped and untracked
 // (dropped_slots counts it).
+#include <dlfcn.h>
 #include <errno.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -44,6 +45,22 @@ LW_THREAD_HOOK void* start_thread(void* p) {
   ExitMark mark{slot};
   return slot->start_routine(slot->start_arg);
 }
+
+#if defined(__SANITIZE_THREAD__)
+// ThreadSanitizer's pthread_create interceptor, when it comes before ours in the search order (a
+// program that links libleakwatch.so), hands this hook its own start wrapper: start_thread() would
+// then run, instrumented, before TSan knows the thread, and crash. Such threads are started as
+// they are and registered on first use (current_slot()), without creator or creation stack.
+bool behind_tsan() noexcept {
+  static const bool kBehind = [] {
+    Dl_info first{}, ours{};
+    void* found = dlsym(RTLD_DEFAULT, "pthread_create");
+    return found != nullptr && dladdr(found, &first) != 0 &&
+           dladdr(reinterpret_cast<void*>(&start_thread), &ours) != 0 && first.dli_fbase != ours.dli_fbase;
+  }();
+  return kBehind;
+}
+#endif
 
 int creator_tid() noexcept {
   ThreadSlot* self = tls_slot;
@@ -99,6 +116,9 @@ LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_create(pthread
                                                           void* (*start)(void*), void* arg) {
   auto real = libc_threads().create;
   if (real == nullptr) return ENOSYS;
+#if defined(__SANITIZE_THREAD__)
+  if (lw::os_threads::behind_tsan()) return real(thread, attr, start, arg);
+#endif
   ThreadSlot* slot = lw::os_threads::acquire_slot();
   if (slot == nullptr) return real(thread, attr, start, arg);
   lw::unwind::capture_stack(&slot->create_stack, 1);

@@ -167,7 +167,9 @@ namespace {
 
 // watch_summary() watches `url` for `rounds` one-second rounds and returns the findings of
 // `leakwatch diff` as sorted "kind first-frame" lines.
-std::string watch_summary(const std::string& url, int rounds) {
+// With check_export, the last snapshot is also exported as threads and threadleak profiles that
+// go tool pprof reads: threadleak holds exactly the proven threads.
+std::string watch_summary(const std::string& url, int rounds, bool check_export = false) {
   const std::string dir = lw::test::make_temp_dir("thread_watch");
   const std::string db = dir + "/leakwatch.db";
   auto watch = run_command(std::string("'" LW_CLI "' watch ") + url + " --every 1s --count " + std::to_string(rounds) +
@@ -182,6 +184,31 @@ std::string watch_summary(const std::string& url, int rounds) {
                              "  out.append(f[\"kind\"]+\" \"+(frames[0].split(\"(\")[0] if frames else \"-\"))\n"
                              "print(\"\\n\".join(sorted(out)))'");
   REQUIRE(summary.exit_code == 0);
+  for (const char* kind : {"threads", "threadleak"}) {
+    if (!check_export) break;
+    const std::string out = dir + "/" + kind + ".pb.gz";
+    auto e = run_command(std::string("'" LW_CLI "' export --db '") + db + "' --snapshot " + std::to_string(rounds) +
+                         " --profile " + kind + " -o '" + out + "' 2>&1");
+    INFO(e.output);
+    REQUIRE(e.exit_code == 0);
+    auto r = run_command("cd /tmp && HOME=/tmp GOCACHE=/tmp/lw_gocache go tool pprof -raw '" + out + "' 2>&1");
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    auto profile = lw::test::parse_raw(r.output);
+    CHECK(contains(profile.sample_types, std::string(kind) + "/count"));
+    int proven = 0, samples = 0;
+    for (const auto& sample : profile.samples) {
+      ++samples;
+      for (const auto& f : sample.frames)
+        if (contains(f, "transfer_a_to_b") || contains(f, "transfer_b_to_a") || contains(f, "wait_for_orphaned_lock")) {
+          ++proven;
+          break;
+        }
+    }
+    if (std::string(kind) == "threadleak") CHECK(samples == 3);
+    CHECK(proven == 3);
+    if (std::string(kind) == "threads") CHECK(samples > 3);
+  }
   run_command("rm -rf '" + dir + "'");
   return summary.output;
 }
@@ -191,7 +218,7 @@ std::string watch_summary(const std::string& url, int rounds) {
 TEST_CASE("leakwatch watch and diff name each thread fault of the program, and none of its healthy parts") {
   lw::test::FixtureProcess app(LW_CLI, {"run", "--http", "127.0.0.1:0", "--", LW_THREAD_FAULTS_PLAIN}, {}, "ready");
   REQUIRE_MESSAGE(app.ok(), app.output());
-  const std::string summary = watch_summary(app.url(), 6);
+  const std::string summary = watch_summary(app.url(), 6, true);
   CHECK(summary ==
         "leaked_threads fixture::transfer_a_to_b\n"
         "leaked_threads fixture::transfer_b_to_a\n"

@@ -27,7 +27,7 @@ constexpr const char* kHelp =
     "  --snapshot ID    the snapshot (ids are printed by 'snapshot' and 'diff')\n"
     "  --base ID        subtract this earlier snapshot (a delta profile)\n"
     "  --profile TYPE   heap (inuse_space by default), allocs (alloc_space by default),\n"
-    "                   goroutine or threadcreate\n"
+    "                   goroutine, goroutineleak, threads, threadleak or threadcreate\n"
     "  -o OUT           the file to write ('-' for standard output)\n";
 
 Result<std::int64_t> snapshot_id(const Args& a, std::string_view flag) {
@@ -42,7 +42,19 @@ Result<std::string> build(const snapshot::Snapshot& s, const std::string& kind) 
   if (kind == "heap") return profile::heap_pprof(s, profile::HeapView::kInuse);
   if (kind == "allocs") return profile::heap_pprof(s, profile::HeapView::kAlloc);
   if (kind == "goroutine") return profile::goroutine_pprof(s, profile::TaskSelection::kAll);
+  if (kind == "goroutineleak") return profile::goroutine_pprof(s, profile::TaskSelection::kLeaked);
+  if (kind == "threads") return profile::threads_pprof(s, profile::ThreadSelection::kAll);
+  if (kind == "threadleak") return profile::threads_pprof(s, profile::ThreadSelection::kLeaked);
   return profile::threadcreate_pprof(s);
+}
+
+constexpr const char* kKinds[] = {"heap", "allocs", "goroutine", "goroutineleak", "threads", "threadleak", "threadcreate"};
+constexpr const char* kKindList = "heap, allocs, goroutine, goroutineleak, threads, threadleak or threadcreate";
+
+bool known_kind(const std::string& kind) {
+  for (const char* k : kKinds)
+    if (kind == k) return true;
+  return false;
 }
 
 // write_out() writes beside the destination and renames, so a failed export never leaves half a
@@ -89,9 +101,8 @@ int cmd_export(int argc, char** argv) {
     base_id = *b;
   }
   std::string kind = args->get("--profile").value_or("");
-  if (kind.empty()) return usage_error("export", "--profile is required (heap, allocs, goroutine or threadcreate)");
-  if (kind != "heap" && kind != "allocs" && kind != "goroutine" && kind != "threadcreate")
-    return usage_error("export", "--profile: want heap, allocs, goroutine or threadcreate, got '" + kind + "'");
+  if (kind.empty()) return usage_error("export", std::string("--profile is required (") + kKindList + ")");
+  if (!known_kind(kind)) return usage_error("export", std::string("--profile: want ") + kKindList + ", got '" + kind + "'");
   auto out = args->get("-o");
   if (!out || out->empty()) return usage_error("export", "-o OUT is required");
 
