@@ -269,7 +269,12 @@ TEST_CASE("64 connections each holding the most the budgets allow stay under the
   std::printf("64 connections at their budgets (%zu head + %zu body bytes each): target RSS %ld -> %ld KiB "
               "(+%ld KiB), peak %ld KiB\n", head.size(), body.size(), rss_before, rss_after, rss_after - rss_before,
               hwm);
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer keeps shadow memory for every byte the server touches (about 4x here).
+  CHECK(rss_after - rss_before <= 32 * 1024);
+#else
   CHECK(rss_after - rss_before <= 8 * 1024);
+#endif
   for (int fd : held) close(fd);
 }
 

@@ -181,9 +181,13 @@ TEST_CASE("go tool pprof reads every profile of a real program") {
   std::istringstream records(text.body);
   for (std::string line; std::getline(records, line);)
     if (line.find(" @ ") != std::string::npos) listed += std::stoll(line);
-  CHECK(total >= 5);
   CHECK(listed == total);
+#if !defined(__SANITIZE_THREAD__)
+  // Under ThreadSanitizer, a program linking libleakwatch.so reaches our pthread_create through
+  // TSan's interceptor, which is passed through: no creation sites there (docs/threads.md).
+  CHECK(total >= 5);
   CHECK(contains(text.body, "lw::server::"));  // the server's own threads, created by its start
+#endif
   Fetched dump = fetch(url + "/debug/pprof/goroutine?debug=2");
   CHECK(dump.status == "200");
   CHECK(contains(dump.headers, "Content-Type: text/plain; charset=utf-8"));
