@@ -1,6 +1,7 @@
 #include "src/threads/stack_cache.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <unordered_set>
 
 namespace lw::os_threads {
@@ -35,12 +36,28 @@ void StackCache::keep_only(const std::vector<int>& live) {
   for (auto it = entries_.begin(); it != entries_.end();) it = keep.count(it->first) ? std::next(it) : entries_.erase(it);
 }
 
-void StackCache::lock_for_fork() { mu_.lock(); }
-void StackCache::unlock_after_fork() { mu_.unlock(); }
+namespace {
+// Never destroyed: threads may capture during exit. Replaced (the old one left as it is) in a
+// forked child.
+std::atomic<StackCache*> g_cache{nullptr};
+}  // namespace
 
 StackCache& stack_cache() {
-  static StackCache* cache = new StackCache();  // never destroyed: threads may capture during exit
-  return *cache;
+  StackCache* c = g_cache.load(std::memory_order_acquire);
+  if (c != nullptr) return *c;
+  auto* fresh = new StackCache();
+  if (!g_cache.compare_exchange_strong(c, fresh, std::memory_order_acq_rel)) {
+    delete fresh;
+    return *c;
+  }
+  return *fresh;
+}
+
+void reset_stack_cache_in_child() noexcept {
+  // The child has one thread and has not returned from fork(): nothing else uses the cache now.
+  // An allocation here could meet a malloc lock held by a parent's thread, so the new cache is
+  // made on first use instead.
+  g_cache.store(nullptr, std::memory_order_release);
 }
 
 }  // namespace lw::os_threads

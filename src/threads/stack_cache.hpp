@@ -35,10 +35,6 @@ class StackCache {
   void store(int tid, const BlockedIn& in, std::uint64_t cpu_ns, const std::vector<std::uintptr_t>& stack);
   // keep_only() forgets every thread not in `live` (bounded by the live threads).
   void keep_only(const std::vector<int>& live);
-  // lock_for_fork() / unlock_after_fork() hold the lock across fork() (stack_signal.cpp's
-  // pthread_atfork handler, which takes it after the capture lock).
-  void lock_for_fork();
-  void unlock_after_fork();
 
  private:
   struct Entry {
@@ -52,5 +48,9 @@ class StackCache {
 
 // stack_cache() is the process's cache.
 StackCache& stack_cache();
+// reset_stack_cache_in_child() gives a forked child a fresh, empty cache: another thread of the
+// parent may have been inside the old one (its lock held, its map half changed), so the child
+// leaves it alone for good. Call only in a fork's child handler.
+void reset_stack_cache_in_child() noexcept;
 
 }  // namespace lw::os_threads

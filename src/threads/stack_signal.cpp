@@ -28,12 +28,12 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <set>
 
 #include "src/base/log.hpp"
 #include "src/base/parse.hpp"
@@ -76,8 +76,22 @@ std::atomic<bool> g_handler_unwind{false};  // set at install when handler_unwin
 std::atomic<std::uint64_t> g_failed{0};
 std::mutex g_capture_mu;
 std::uint32_t g_serial = 0;      // guarded by g_capture_mu
-std::set<int> g_blocked_tids;    // guarded by g_capture_mu; bounded by kMaxBlockedTids
+// Threads known to block the signal: a fixed set, since nothing may allocate under the capture
+// lock (fork waits for that lock while a sanitizer's allocator lock may already be held).
 constexpr std::size_t kMaxBlockedTids = 4096;
+struct BlockedTids {
+  int tid[kMaxBlockedTids];
+  std::size_t n = 0;
+  bool contains(int t) const noexcept { return std::find(tid, tid + n, t) != tid + n; }
+  void insert(int t) noexcept {
+    if (n < kMaxBlockedTids && !contains(t)) tid[n++] = t;
+  }
+  void erase(int t) noexcept {
+    int* at = std::find(tid, tid + n, t);
+    if (at != tid + n) *at = tid[--n];
+  }
+};
+BlockedTids g_blocked_tids;  // guarded by g_capture_mu
 
 std::int64_t mono_ns() noexcept {
   timespec ts;
@@ -282,7 +296,7 @@ void run_batch(Pending* batch, std::size_t n, int sig, std::int64_t timeout_ns) 
   std::size_t sent = 0;
   for (std::size_t i = 0; i < n; ++i) {
     Pending& p = batch[i];
-    if (g_blocked_tids.count(p.tid)) {
+    if (g_blocked_tids.contains(p.tid)) {
       bool pending = false;
       if (signal_blocked(p.tid, sig, &pending) || pending) {
         p.done = true;
@@ -326,7 +340,7 @@ void run_batch(Pending* batch, std::size_t n, int sig, std::int64_t timeout_ns) 
         if (signal_blocked(p.tid, sig, nullptr) && !in_our_handler(p.tid) && withdraw(p)) {
           p.done = true;
           fail(p.out, "thread blocks signal %ld", sig);
-          if (g_blocked_tids.size() < kMaxBlockedTids) g_blocked_tids.insert(p.tid);
+          g_blocked_tids.insert(p.tid);
           --left;
         }
       } else if (waited > timeout_ns && withdraw(p)) {
@@ -345,24 +359,17 @@ void run_batch(Pending* batch, std::size_t n, int sig, std::int64_t timeout_ns) 
 
 }  // namespace
 
-// A fork while a capture runs would leave the child's capture lock (or the stack cache's) held for
-// good: fork waits for the capture to end instead (a few hundred milliseconds at most). The
-// capture lock first: a capturer takes the cache's lock after releasing the capture lock, never
-// while holding it, so this order cannot deadlock with it.
+// A fork while a capture runs would leave the child's capture lock held for good: fork waits for
+// the capture to end instead (a few hundred milliseconds at most; nothing under that lock
+// allocates, so a sanitizer that locks its allocator before the fork handlers run cannot deadlock
+// with it). The stack cache is not held across fork (its users allocate under its lock): the child
+// starts a fresh one.
 const bool kCaptureAtFork = [] {
-  pthread_atfork(
-      [] {
-        g_capture_mu.lock();
-        stack_cache().lock_for_fork();
-      },
-      [] {
-        stack_cache().unlock_after_fork();
-        g_capture_mu.unlock();
-      },
-      [] {
-        stack_cache().unlock_after_fork();
-        g_capture_mu.unlock();
-      });
+  pthread_atfork([] { g_capture_mu.lock(); }, [] { g_capture_mu.unlock(); },
+                 [] {
+                   reset_stack_cache_in_child();
+                   g_capture_mu.unlock();
+                 });
   return true;
 }();
 
