@@ -16,6 +16,7 @@
 
 #include "runtime/scheduler.hpp"
 #include "src/base/log.hpp"
+#include "src/base/self_scope.hpp"
 #include "src/base/thread_role.hpp"
 #include "src/base/parse.hpp"
 
@@ -51,6 +52,7 @@ int parse_signal(const char* s) {
 void dump_thread(std::string file) {
   pthread_setname_np(pthread_self(), "lw-dump");
   base::set_thread_role(base::ThreadRole::kInternal);
+  base::SelfScope own_memory;  // the dumps' text is leakwatch's memory, not the program's
   for (;;) {
     char b;
     ssize_t n = ::read(g_pipe[0], &b, 1);

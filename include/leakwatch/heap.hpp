@@ -31,6 +31,8 @@ struct MemStats {
   std::uint64_t num_threads = 0;    // threads of the process (/proc/self/stat)
   std::uint64_t rss = 0;            // resident set size now (/proc/self/statm)
   std::uint64_t max_rss = 0;        // peak resident set size (getrusage)
+  std::uint64_t self_bytes = 0;     // heap bytes leakwatch itself holds (its server, symbolizer,
+                                    // captures), never part of heap_alloc or the heap profile
   // The tracker's own health.
   std::int64_t heap_sample_rate = 0;      // current sampling rate (see set_heap_sample_rate)
   std::uint64_t dropped_samples = 0;      // samples not recorded: the block table was full

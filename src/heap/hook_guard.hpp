@@ -7,6 +7,7 @@
 // the inner call sees entered() == false and goes straight to mimalloc.
 #pragma once
 
+#include "src/base/self_scope.hpp"
 #include "src/heap/thread_state.hpp"
 
 namespace lw::heap {
@@ -25,15 +26,9 @@ class HookGuard {
   bool entered_;
 };
 
-// UntrackedScope keeps this thread's allocations out of the heap profile while it lives (they are
-// still counted in MemStats). Capture code holds one while it builds a Snapshot, so the profile
-// never shows the tracker's own allocations. Frees of sampled blocks are still matched. Nests.
-class UntrackedScope {
- public:
-  UntrackedScope() noexcept { ++tls_heap.untracked; }
-  ~UntrackedScope() { --tls_heap.untracked; }
-  UntrackedScope(const UntrackedScope&) = delete;
-  UntrackedScope& operator=(const UntrackedScope&) = delete;
-};
+// UntrackedScope marks leakwatch's own work (base::SelfScope): allocations made under it stay out
+// of the heap profile and out of MemStats' program figures; they are counted in self_bytes. Capture
+// code holds one while it builds a Snapshot. Frees of sampled blocks are still matched. Nests.
+using UntrackedScope = base::SelfScope;
 
 }  // namespace lw::heap

@@ -32,7 +32,7 @@ LW_HOOK_INLINE void* after_alloc(void* p) noexcept {
   if (!in_fast_range(p) || !inline_usable_size<kBlockStart>(p, &usable)) [[unlikely]]
     return alloc_slow(p);
   CounterSlot* s = tls_heap.slot;
-  if (s == nullptr) [[unlikely]]
+  if (s == nullptr || base::in_self_work()) [[unlikely]]
     return alloc_slow(p);
   owner_add(s->mallocs, 1);
   owner_add(s->alloc_bytes, usable);

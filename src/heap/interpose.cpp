@@ -36,6 +36,7 @@ namespace lw::heap {
   if (p == nullptr) return nullptr;
   const std::size_t usable = usable_of(p);
   count_alloc(usable);
+  if (base::in_self_work()) return p;  // leakwatch's own block: counted apart, never sampled
   if (countdown_hit(usable)) [[unlikely]] {
     HookGuard g;
     record_alloc(g, p, usable, 2);

@@ -47,7 +47,7 @@ LW_HOOK_INLINE void free_hook(void* p) noexcept {
   if (!in_fast_range(p) || !inline_usable_size(p, &usable)) [[unlikely]]
     return free_slow(p);
   CounterSlot* s = tls_heap.slot;
-  if (s == nullptr) [[unlikely]]
+  if (s == nullptr || base::in_self_work()) [[unlikely]]
     return free_slow(p);
   owner_add(s->frees, 1);
   owner_add(s->free_bytes, usable);

@@ -65,8 +65,14 @@ void claim_slot() noexcept {
   tls_heap.on_shared_slot = true;  // the table is full (or setspecific failed): keep slot 0
 }
 
+void count_self(CounterSlot* s, bool is_free, std::uint64_t usable) noexcept {
+  if (s != nullptr) return owner_add(is_free ? s->self_free_bytes : s->self_alloc_bytes, usable);
+  shared_add(is_free ? g_slots[0].self_free_bytes : g_slots[0].self_alloc_bytes, usable);
+}
+
 void count_slow(bool is_free, std::uint64_t usable) noexcept {
   if (tls_heap.slot == nullptr && !tls_heap.on_shared_slot) claim_slot();
+  if (base::in_self_work()) return count_self(tls_heap.slot, is_free, usable);
   if (CounterSlot* s = tls_heap.slot) {
     owner_add(is_free ? s->frees : s->mallocs, 1);
     owner_add(is_free ? s->free_bytes : s->alloc_bytes, usable);
@@ -84,6 +90,8 @@ CounterTotals read_counters() noexcept {
     t.frees += s.frees.load(std::memory_order_relaxed);
     t.alloc_bytes += s.alloc_bytes.load(std::memory_order_relaxed);
     t.free_bytes += s.free_bytes.load(std::memory_order_relaxed);
+    t.self_alloc_bytes += s.self_alloc_bytes.load(std::memory_order_relaxed);
+    t.self_free_bytes += s.self_free_bytes.load(std::memory_order_relaxed);
     if (s.owned.load(std::memory_order_relaxed)) ++t.threads;
   }
   return t;

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "src/base/self_scope.hpp"
 #include "src/heap/thread_state.hpp"
 
 namespace lw::heap {
@@ -21,6 +22,9 @@ struct alignas(64) CounterSlot {
   std::atomic<std::uint64_t> frees{0};        // idem
   std::atomic<std::uint64_t> alloc_bytes{0};  // usable bytes of every allocation; idem
   std::atomic<std::uint64_t> free_bytes{0};   // usable bytes of every free; idem
+  // Leakwatch's own blocks (allocated or freed under base::SelfScope), counted apart; idem.
+  std::atomic<std::uint64_t> self_alloc_bytes{0};
+  std::atomic<std::uint64_t> self_free_bytes{0};
   std::atomic<bool> owned{false};             // claimed by a live thread (CAS)
 };
 
@@ -32,6 +36,8 @@ struct CounterTotals {
   std::uint64_t frees = 0;
   std::uint64_t alloc_bytes = 0;
   std::uint64_t free_bytes = 0;
+  std::uint64_t self_alloc_bytes = 0;
+  std::uint64_t self_free_bytes = 0;
   std::uint64_t threads = 0;  // slots owned by live threads (threads that have allocated)
 };
 
@@ -64,10 +70,15 @@ inline void owner_add(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
 // that has none, or adds to the shared slot 0 with atomic adds.
 void count_slow(bool is_free, std::uint64_t usable) noexcept;
 
-// count_alloc() / count_free() add one allocation / free of `usable` bytes for this thread.
+// count_self() adds one of leakwatch's own allocations (or frees) to slot s: never the
+// program's figures. Out of line.
+void count_self(CounterSlot* s, bool is_free, std::uint64_t usable) noexcept;
+
+// count_alloc() / count_free() add one allocation / free of `usable` bytes for this thread (to
+// the self figures inside a base::SelfScope).
 inline void count_alloc(std::uint64_t usable) noexcept {
   CounterSlot* s = tls_heap.slot;
-  if (s == nullptr) [[unlikely]]
+  if (s == nullptr || base::in_self_work()) [[unlikely]]
     return count_slow(false, usable);
   owner_add(s->mallocs, 1);
   owner_add(s->alloc_bytes, usable);
@@ -75,7 +86,7 @@ inline void count_alloc(std::uint64_t usable) noexcept {
 
 inline void count_free(std::uint64_t usable) noexcept {
   CounterSlot* s = tls_heap.slot;
-  if (s == nullptr) [[unlikely]]
+  if (s == nullptr || base::in_self_work()) [[unlikely]]
     return count_slow(true, usable);
   owner_add(s->frees, 1);
   owner_add(s->free_bytes, usable);

@@ -46,7 +46,10 @@ MemStats read_mem_stats() noexcept {
   m.heap_inuse = m.heap_alloc;
   const std::uint64_t commit = heap::heap_committed_bytes();
   m.heap_sys = commit > m.heap_inuse ? commit : m.heap_inuse;
-  m.heap_idle = m.heap_sys - m.heap_inuse;
+  m.self_bytes = c.self_alloc_bytes > c.self_free_bytes ? c.self_alloc_bytes - c.self_free_bytes : 0;
+  // mimalloc's committed memory holds leakwatch's blocks too: they are neither idle nor the
+  // program's.
+  m.heap_idle = m.heap_sys - m.heap_inuse > m.self_bytes ? m.heap_sys - m.heap_inuse - m.self_bytes : 0;
   m.heap_released = 0;
   base::TaskStackFigures stacks = base::read_task_stacks();
   m.stack_inuse = stacks.inuse;

@@ -15,7 +15,6 @@ struct ThreadState {
   CounterSlot* slot = nullptr;    // this thread's own MemStats counters; null: none (yet), see
                                   // mem_counters.hpp (the hooks' fast path needs it non-null)
   std::uint32_t in_hook = 0;      // > 0 while a hook of this thread is recording (re-entrancy)
-  std::uint32_t untracked = 0;    // > 0 inside an UntrackedScope: allocations are not sampled
   std::uint64_t rng = 0;          // xorshift64* state; 0 = not seeded yet
   bool on_shared_slot = false;    // the slot table was full: this thread counts in slot 0
 };

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "src/base/log.hpp"
+#include "src/base/self_scope.hpp"
 #include "src/base/parse.hpp"
 #include "src/heap/block_map.hpp"
 #include "src/heap/mem_counters.hpp"
@@ -117,7 +118,7 @@ bool sample_slow(std::size_t size) noexcept {
 }
 
 [[gnu::noinline]] void record_alloc(const HookGuard& guard, void* p, std::size_t usable, int skip) noexcept {
-  if (!guard.entered() || tls_heap.untracked != 0 || p == nullptr) return;
+  if (!guard.entered() || base::in_self_work() || p == nullptr) return;
   unwind::StackTrace trace;
   unwind::capture_stack_fast(&trace, 1 + skip);
   const std::uint32_t site = g_sites.intern(trace);

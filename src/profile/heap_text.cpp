@@ -105,7 +105,8 @@ void write_heap_text(std::ostream& os, const snapshot::Snapshot& s) {
      << "# NumThreads = " << m.num_threads << '\n'
      << "# RSS = " << m.rss << '\n'
      << "# DroppedSamples = " << s.heap.dropped_samples << '\n'
-     << "# MaxRSS = " << m.max_rss << '\n';
+     << "# MaxRSS = " << m.max_rss << '\n'
+     << "# SelfBytes = " << m.self_bytes << '\n';
 }
 
 }  // namespace lw::profile

@@ -12,6 +12,7 @@
 
 #include "leakwatch/debug_server.hpp"
 #include "src/base/log.hpp"
+#include "src/base/self_scope.hpp"
 #include "src/base/parse.hpp"
 
 namespace lw {
@@ -22,12 +23,14 @@ namespace {
 DebugServer* g_auto_server = nullptr;
 
 void stop_auto_server() {
+  base::SelfScope self;
   if (g_auto_server != nullptr) g_auto_server->stop();
 }
 
 __attribute__((constructor)) void start_from_environment() {
   const char* address = std::getenv("LEAKWATCH_HTTP");
   if (address == nullptr || *address == '\0') return;
+  base::SelfScope self;  // the server's memory is leakwatch's, though this is the program's thread
   DebugServerOptions options;
   options.address = address;
   if (const char* token = std::getenv("LEAKWATCH_TOKEN")) options.token = token;

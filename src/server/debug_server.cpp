@@ -1,7 +1,10 @@
 // lw::DebugServer is a thin public face over server::HttpService, keeping the transport and the
-// router's test hooks (an injected snapshot source) out of the public header.
+// router's test hooks (an injected snapshot source) out of the public header. Starting and
+// stopping are leakwatch's own work (base::SelfScope): what the server allocates, and frees when it
+// stops, is never counted as the program's heap, whichever thread calls.
 #include "leakwatch/debug_server.hpp"
 
+#include "src/base/self_scope.hpp"
 #include "src/server/http_service.hpp"
 
 namespace lw {
@@ -12,9 +15,14 @@ struct DebugServer::Impl {
 
 DebugServer::DebugServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-DebugServer::~DebugServer() { stop(); }
+DebugServer::~DebugServer() {
+  base::SelfScope self;
+  stop();
+  impl_.reset();
+}
 
 Result<std::unique_ptr<DebugServer>> DebugServer::start(const DebugServerOptions& options) {
+  base::SelfScope self;
   auto address = server::parse_listen_address(options.address);
   if (!address) return address.error();
   if (options.max_profile_seconds < 1) return make_error("max_profile_seconds must be at least 1");
@@ -36,6 +44,7 @@ int DebugServer::port() const { return impl_->service->port(); }
 std::string DebugServer::url() const { return impl_->service->url(); }
 
 void DebugServer::stop() {
+  base::SelfScope self;
   if (impl_ && impl_->service) impl_->service->stop();
 }
 

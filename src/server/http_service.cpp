@@ -59,6 +59,7 @@
 
 #include "src/base/clock.hpp"
 #include "src/base/log.hpp"
+#include "src/base/self_scope.hpp"
 #include "src/base/thread_role.hpp"
 #include "src/heap/hook_guard.hpp"
 #include "src/server/listen_socket.hpp"
@@ -666,12 +667,14 @@ Result<std::unique_ptr<HttpService>> HttpService::start(ServiceOptions options) 
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     impl->loop_thread = std::thread([self] {
       base::set_thread_role(base::ThreadRole::kInternal);
+      base::SelfScope own_memory;  // everything this thread allocates is leakwatch's
       self->loop();
     });
     name_thread(impl->loop_thread, "lw-http");
     for (int i = 0; i < threads; ++i) {
       impl->workers.emplace_back([self] {
         base::set_thread_role(base::ThreadRole::kInternal);
+        base::SelfScope own_memory;
         self->worker();
       });
       char name[32];  // the kernel keeps 15 bytes; workers are at most 64, so "lw-http-63" fits

@@ -150,6 +150,9 @@ std::string write_prometheus_text(const snapshot::Snapshot& s, const ProcStats& 
   w.one("leakwatch_heap_dropped_samples_total", "counter",
         "Total number of heap samples that could not be recorded.", s.heap.dropped_samples);
   w.one("leakwatch_max_resident_memory_bytes", "gauge", "Peak resident memory size in bytes.", m.max_rss);
+  w.one("leakwatch_self_bytes", "gauge",
+        "Heap bytes held by leakwatch itself (server, symbolizer, captures), not counted in the program's heap.",
+        m.self_bytes);
 
   w.one("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
         proc.cpu_seconds);

@@ -34,6 +34,7 @@ void capture_heap(Snapshot* out, StackInterner* stacks) {
   out->mem.heap_inuse = m.heap_inuse;
   out->mem.heap_released = m.heap_released;
   out->mem.heap_objects = m.heap_objects;
+  out->mem.self_bytes = m.self_bytes;
 
   out->heap.sample_rate = heap::sample_rate();
   heap::TrackerStats t = heap::tracker_stats();

@@ -8,7 +8,7 @@ namespace pb = ::leakwatch::snapshot::v1;
 #define LW_MEMSTATS_FIELDS(X)                                                              \
   X(alloc) X(total_alloc) X(sys) X(mallocs) X(frees) X(heap_alloc) X(heap_sys) X(heap_idle) \
   X(heap_inuse) X(heap_released) X(heap_objects) X(stack_inuse) X(stack_sys) X(num_tasks)  \
-  X(num_threads) X(rss) X(max_rss)
+  X(num_threads) X(rss) X(max_rss) X(self_bytes)
 
 namespace {
 

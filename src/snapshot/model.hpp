@@ -171,6 +171,7 @@ struct MemStats {
   std::uint64_t num_threads = 0;
   std::uint64_t rss = 0;            // resident set size now
   std::uint64_t max_rss = 0;        // peak resident set size
+  std::uint64_t self_bytes = 0;     // heap bytes the tracker itself holds (not in heap_alloc)
 };
 
 // ProcessInfo identifies one run of one program: a restart gives a new instance_id.

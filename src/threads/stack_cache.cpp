@@ -1,5 +1,7 @@
 #include "src/threads/stack_cache.hpp"
 
+#include "src/base/self_scope.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <unordered_set>
@@ -23,6 +25,7 @@ bool StackCache::lookup(int tid, const BlockedIn& in, std::uint64_t* cpu_ns, std
 }
 
 void StackCache::store(int tid, const BlockedIn& in, std::uint64_t cpu_ns, const std::vector<std::uintptr_t>& stack) {
+  base::SelfScope self;  // the cache's entries are allocated and freed only here and in keep_only()
   std::lock_guard<std::mutex> lock(mu_);
   Entry& e = entries_[tid];
   e.in = in;
@@ -31,6 +34,7 @@ void StackCache::store(int tid, const BlockedIn& in, std::uint64_t cpu_ns, const
 }
 
 void StackCache::keep_only(const std::vector<int>& live) {
+  base::SelfScope self;
   const std::unordered_set<int> keep(live.begin(), live.end());
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = entries_.begin(); it != entries_.end();) it = keep.count(it->first) ? std::next(it) : entries_.erase(it);

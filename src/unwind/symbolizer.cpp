@@ -3,6 +3,8 @@
 // spawning addr2line (a process per lookup, and it cannot see the live process's load addresses).
 #include "src/unwind/symbolizer.hpp"
 
+#include "src/base/self_scope.hpp"
+
 #include <cxxabi.h>
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>
@@ -90,26 +92,32 @@ void Symbolizer::refresh() {
 Symbol Symbolizer::lookup(std::uintptr_t address) {
   Symbol sym;
   std::lock_guard lock(impl_->mu);
-  if (Dwfl_Module* m = impl_->module_of(address)) {
-    Dwarf_Addr start = 0;
-    const char* main_file = nullptr;
-    const char* name = dwfl_module_info(m, nullptr, &start, nullptr, nullptr, nullptr, &main_file, nullptr);
-    sym.module = main_file ? main_file : (name ? name : "");
-    sym.module_base = static_cast<std::uintptr_t>(start);
-    GElf_Off offset = 0;
-    GElf_Sym elf_sym;
-    if (const char* fn = dwfl_module_addrinfo(m, address, &offset, &elf_sym, nullptr, nullptr, nullptr)) {
-      sym.function = demangle(fn);
-      sym.function_start = address - offset;
-    }
-    if (Dwfl_Line* line = dwfl_module_getsrc(m, address)) {
-      int lineno = 0;
-      if (const char* src = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr)) {
-        sym.file = src;
-        sym.line = lineno;
+  // libdw's caches (debug info, line tables: megabytes) grow inside these calls: leakwatch's own
+  // memory. The strings handed back are built after the scope, in the caller's name.
+  const char* module = nullptr;
+  const char* function = nullptr;
+  const char* file = nullptr;
+  {
+    base::SelfScope self;
+    if (Dwfl_Module* m = impl_->module_of(address)) {
+      Dwarf_Addr start = 0;
+      const char* main_file = nullptr;
+      const char* name = dwfl_module_info(m, nullptr, &start, nullptr, nullptr, nullptr, &main_file, nullptr);
+      module = main_file ? main_file : name;
+      sym.module_base = static_cast<std::uintptr_t>(start);
+      GElf_Off offset = 0;
+      GElf_Sym elf_sym;
+      if ((function = dwfl_module_addrinfo(m, address, &offset, &elf_sym, nullptr, nullptr, nullptr)))
+        sym.function_start = address - offset;
+      if (Dwfl_Line* line = dwfl_module_getsrc(m, address)) {
+        int lineno = 0;
+        if ((file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr))) sym.line = lineno;
       }
     }
   }
+  if (module != nullptr) sym.module = module;
+  if (function != nullptr) sym.function = demangle(function);
+  if (file != nullptr) sym.file = file;
   if (sym.function.empty()) {  // No ELF symbol: ask the dynamic linker.
     Dl_info info;
     if (dladdr(reinterpret_cast<void*>(address), &info) != 0) {

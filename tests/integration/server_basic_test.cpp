@@ -255,6 +255,53 @@ TEST_CASE("go tool pprof reads the program's own heap and tasks") {
   CHECK(app.terminate() == 0);
 }
 
+namespace {
+
+// gauge() is the value of an unlabelled /metrics line ("name value").
+long long gauge(const std::string& metrics, const std::string& name) {
+  const std::size_t at = metrics.find("\n" + name + " ");
+  REQUIRE_MESSAGE(at != std::string::npos, name);
+  return std::stoll(metrics.substr(at + name.size() + 2));
+}
+
+}  // namespace
+
+TEST_CASE("the program's heap is the program's: profile requests grow only leakwatch's own bytes") {
+  // Rate 1: every allocation is seen. The program allocates nothing after start, so whatever the
+  // requests make (the symbolizer's debug info, profiles, responses) must land in self_bytes.
+  FixtureProcess app({"LEAKWATCH_HTTP=127.0.0.1:0", "LEAKWATCH_HEAP_RATE=1"}, {"64", "3"});
+  REQUIRE_MESSAGE(app.ok(), app.output());
+  const std::string url = app.url();
+  const std::string first = fetch(url + "/metrics").body;
+  const long long heap_before = gauge(first, "go_memstats_heap_alloc_bytes");
+  for (int i = 0; i < 10; ++i) {
+    for (const char* path : {"/debug/pprof/heap", "/debug/pprof/heap?debug=1", "/debug/pprof/goroutine?debug=2",
+                             "/debug/pprof/threads?debug=2", "/debug/leakwatch/snapshot"})
+      REQUIRE(fetch(url + path).status == "200");
+  }
+  const std::string last = fetch(url + "/metrics").body;
+  const long long heap_after = gauge(last, "go_memstats_heap_alloc_bytes");
+  const long long self = gauge(last, "leakwatch_self_bytes");
+  std::printf("heap after 50 profile requests: HeapAlloc %lld -> %lld bytes (%+lld); leakwatch's own %lld bytes\n",
+              heap_before, heap_after, heap_after - heap_before, self);
+#if LW_HEAP_INTERPOSED
+  CHECK(std::llabs(heap_after - heap_before) <= 64 * 1024);
+  CHECK(self > 0);
+  // And the heap profile shows none of it: no frame of the symbolizer or the server.
+  auto heap = lw::test::pprof("-raw '" + url + "/debug/pprof/heap'");
+  REQUIRE(heap.exit_code == 0);
+  for (const auto& sample : lw::test::parse_raw(heap.output).samples)
+    for (const auto& f : sample.frames) {
+      INFO(f);
+      CHECK_FALSE(contains(f, "dwfl_"));
+      // (The fixture itself asks for the server's url() to print it: that string is its own.)
+      if (!contains(f, "HttpService::url")) CHECK_FALSE(contains(f, "lw::server::"));
+      CHECK_FALSE(contains(f, "Symbolizer::"));
+    }
+#endif
+  CHECK(app.terminate() == 0);
+}
+
 TEST_CASE("bad input from a real client gets its status, and the program keeps serving") {
   FixtureProcess app({"LEAKWATCH_HTTP=127.0.0.1:0"});
   REQUIRE_MESSAGE(app.ok(), app.output());
