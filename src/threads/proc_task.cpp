@@ -24,12 +24,6 @@ std::size_t read_small(const char* path, char* buf, std::size_t size) {
   return static_cast<std::size_t>(n);
 }
 
-// The kernel's per-thread CPU clock id (include/linux/posix-timers.h: MAKE_THREAD_CPUCLOCK with
-// CPUCLOCK_SCHED): nanoseconds, where /proc's utime/stime count 10 ms ticks.
-clockid_t thread_cpu_clock(int tid) {
-  return static_cast<clockid_t>((~static_cast<unsigned>(tid) << 3) | 4u | 2u);
-}
-
 struct SyscallName {
   long nr;
   const char* name;
@@ -101,6 +95,11 @@ bool read_proc_thread(int tid, ProcThread* out, bool want_syscall) {
     }
   }
   return true;
+}
+
+clockid_t thread_cpu_clock(int tid) noexcept {
+  // include/linux/posix-timers.h: MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED).
+  return static_cast<clockid_t>((~static_cast<unsigned>(tid) << 3) | 4u | 2u);
 }
 
 std::uint64_t read_thread_cpu_ns(int tid) {

@@ -3,6 +3,8 @@
 // Read at capture time only. Thread-safe; allocates.
 #pragma once
 
+#include <time.h>
+
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -26,6 +28,10 @@ std::vector<int> list_thread_ids();
 // read_proc_thread() fills `out` for `tid`; false when the thread is gone. With `want_syscall`
 // false it skips /proc/self/task/TID/syscall (the caller knows what the thread waits for).
 bool read_proc_thread(int tid, ProcThread* out, bool want_syscall = true);
+
+// thread_cpu_clock() is the kernel's CPU-time clock of thread `tid` of this process (nanoseconds,
+// where /proc's utime/stime count 10 ms ticks): for clock_gettime and timer_create.
+clockid_t thread_cpu_clock(int tid) noexcept;
 
 // read_thread_cpu_ns() reads thread `tid`'s CPU clock (user + system, nanoseconds); 0 if gone.
 std::uint64_t read_thread_cpu_ns(int tid);
