@@ -4,8 +4,9 @@
 //
 // The environment is read once, here (which process of a tree serves: src/base/serve_env.hpp). A
 // bad value or a port in use is reported on stderr and the program carries on without a server: a
-// debugging aid must never stop the program it watches. libleakwatch.so and the preload library both
-// carry this object; when both are loaded, base::claim_auto_server() lets one of them start.
+// debugging aid must never stop the program it watches. The same object is in libleakwatch.so and in
+// the server companion that the preload library loads (docs/architecture.md); when both are loaded,
+// base::claim_auto_server() lets one of them start.
 // The server is stopped from an atexit handler (registered after it starts, so it runs before the
 // atexit handlers and static destructors registered earlier), which joins its threads before the
 // process tears down what they read.
@@ -78,6 +79,10 @@ __attribute__((constructor)) void start_from_environment() {
 }
 
 }  // namespace
+
+// lw_debug_server_anchor marks a process that has the server linked in (libleakwatch.so): the
+// preload library looks it up before loading its server companion, and loads nothing if it is there.
+extern "C" __attribute__((visibility("default"))) void lw_debug_server_anchor() {}
 
 DebugServer* auto_debug_server() { return g_auto_server; }
 

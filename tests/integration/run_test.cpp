@@ -96,3 +96,21 @@ TEST_CASE("run: killing run with SIGKILL takes the program with it") {
   CHECK(std::stoi(m[1]) < 20);  // gone (or a zombie waiting for its new parent) within a second
   CHECK(r.output.find("child=\n") == std::string::npos);
 }
+
+TEST_CASE("the preload library needs none of the server's libraries; its companion brings them") {
+  auto needed = run_command("readelf -d '" LW_PRELOAD_LIB "' | grep NEEDED");
+  INFO(needed.output);
+  for (const char* heavy : {"libprotobuf", "libdw", "libz.so", "libboost", "libelf"})
+    CHECK(needed.output.find(heavy) == std::string::npos);
+  CHECK(needed.output.find("libmimalloc") != std::string::npos);
+  auto companion = run_command("readelf -d '" LW_SERVER_COMPANION "' | grep -E 'NEEDED|RUNPATH'");
+  INFO(companion.output);
+  CHECK(companion.output.find("[libleakwatch_preload.so.0]") != std::string::npos);
+  CHECK(companion.output.find("libprotobuf") != std::string::npos);
+  CHECK(companion.output.find("runpath: [$ORIGIN") != std::string::npos);
+  // Preloaded with no server asked for, a process never maps the companion.
+  auto maps = run_command("LD_PRELOAD='" LW_PRELOAD_LIB "' /bin/cat /proc/self/maps");
+  CHECK(maps.output.find("libleakwatch_preload.so") != std::string::npos);
+  CHECK(maps.output.find("libleakwatch_server.so") == std::string::npos);
+  CHECK(maps.output.find("libprotobuf") == std::string::npos);
+}

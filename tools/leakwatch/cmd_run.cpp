@@ -59,7 +59,8 @@ constexpr const char* kHelp =
     "  --follow-children    every descendant serves too, on a port of its own, announced on\n"
     "                       stderr as 'leakwatch: pid N (name) serving http://HOST:PORT'\n"
     "\n"
-    "Environment: LEAKWATCH_PRELOAD overrides the preload library's path; other LEAKWATCH_*\n"
+    "Environment: LEAKWATCH_PRELOAD overrides the preload library's path (its server,\n"
+    "libleakwatch_server.so, must be beside it); other LEAKWATCH_*\n"
     "variables (LEAKWATCH_TOKEN, ...) are passed to the program as they are.\n";
 
 volatile sig_atomic_t g_child = 0;
@@ -93,6 +94,13 @@ std::string find_preload(std::vector<std::string>* tried) {
   return "";
 }
 
+// companion_of() is where the preload library loads its server from: libleakwatch_server.so in
+// its own directory (src/server/preload_start.cpp).
+std::string companion_of(const std::string& preload) {
+  auto slash = preload.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : preload.substr(0, slash)) + "/libleakwatch_server.so";
+}
+
 bool valid_listen_address(const std::string& addr) {
   auto colon = addr.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
@@ -120,6 +128,14 @@ int cmd_run(int argc, char** argv) {
     for (const auto& t : tried) where += "\n  " + t;
     return runtime_error("cannot find libleakwatch_preload.so; looked at:" + where +
                          "\n(set LEAKWATCH_PRELOAD to its path)");
+  }
+  // Without its companion the program runs tracked but never serves: say so now, in our words. A
+  // LEAKWATCH_PRELOAD of the user's own is taken as it is.
+  const char* override_env = std::getenv("LEAKWATCH_PRELOAD");
+  if (std::string companion = companion_of(preload);
+      (override_env == nullptr || *override_env == '\0') && access(companion.c_str(), R_OK) != 0) {
+    std::fprintf(stderr, "leakwatch: warning: no %s beside the preload library: the program is tracked "
+                 "but will not serve\n", companion.c_str());
   }
   std::string ld = preload;
   if (const char* old = std::getenv("LD_PRELOAD"); old && *old) ld += std::string(":") + old;
