@@ -32,7 +32,9 @@ ServePlan serve_plan_from_environment() noexcept {
   }
   auto pid = parse_int64(serve_pid);
   if (!pid || *pid <= 0) {
-    log_write("LEAKWATCH_SERVE_PID=%s is not a pid; serving as if it were unset", serve_pid);
+    static std::atomic<bool> reported{false};  // both start-up paths ask; say it once
+    if (!reported.exchange(true, std::memory_order_relaxed))
+      log_write("LEAKWATCH_SERVE_PID=%s is not a pid; serving as if it were unset", serve_pid);
     plan.address = address;
     return plan;
   }
