@@ -1,11 +1,15 @@
-# cmake --install: headers, libleakwatch.so, libleakwatch_preload.so, the CLI, a CMake package
-# (find_package(leakwatch CONFIG REQUIRED) -> leakwatch::leakwatch) and leakwatch.pc.
+# cmake --install: headers, libleakwatch.so, libleakwatch_preload.so and its server companion
+# libleakwatch_server.so (in the same directory: the preload library loads it from its own), the
+# CLI, a CMake package (find_package(leakwatch CONFIG REQUIRED) -> leakwatch::leakwatch) and
+# leakwatch.pc.
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY include/leakwatch DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS leakwatch leakwatch_preload EXPORT leakwatchTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# A module nobody links, so not in the export set.
+install(TARGETS leakwatch_server_companion LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT leakwatchTargets NAMESPACE leakwatch::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/leakwatch)
 configure_package_config_file(cmake/leakwatchConfig.cmake.in

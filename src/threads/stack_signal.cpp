@@ -122,12 +122,19 @@ void on_stack_signal(int, siginfo_t* info, void* context) {
     Slot& slot = g_slots[value % kStackSlots];
     const std::uint32_t serial = value / kStackSlots;
     std::uint32_t expected = word(serial, kRequested);
+    if (slot.word.load(std::memory_order_relaxed) != expected) {  // late: the request was given up
+      errno = saved_errno;
+      return;
+    }
     const std::int64_t start = mono_ns();
+    // While it stands here the signal is blocked in this thread: the capturer must not take that
+    // for "blocks the signal" (in_our_handler()). Cleared only if still ours.
+    const int self = static_cast<int>(gettid());
+    slot.in_handler.store(self, std::memory_order_release);
     // The walk runs before the slot is claimed (it may be withdrawn meanwhile): after the claim
     // only a copy stands between this thread and the capturer.
     unwind::StackTrace own;
-    const bool walked = slot.word.load(std::memory_order_relaxed) == expected && g_handler_unwind.load(std::memory_order_relaxed) &&
-                        unwind::handler_unwind(&own, context);
+    const bool walked = g_handler_unwind.load(std::memory_order_relaxed) && unwind::handler_unwind(&own, context);
     if (walked && slot.word.compare_exchange_strong(expected, word(serial, kCopying), std::memory_order_acquire)) {
       slot.trace.depth = own.depth;
       std::memcpy(slot.trace.pc, own.pc, own.depth * sizeof own.pc[0]);
@@ -136,7 +143,6 @@ void on_stack_signal(int, siginfo_t* info, void* context) {
       if (g_capturer_asleep.load(std::memory_order_seq_cst)) futex_wake(&g_answers);
       note_stop(mono_ns() - start);
     } else if (!walked && slot.word.compare_exchange_strong(expected, word(serial, kCopying), std::memory_order_acquire)) {
-      slot.in_handler.store(static_cast<int>(gettid()), std::memory_order_relaxed);
       std::memcpy(&slot.context, context, sizeof slot.context);
       slot.word.store(word(serial, kStopped), std::memory_order_release);
       g_answers.fetch_add(1, std::memory_order_seq_cst);
@@ -153,9 +159,10 @@ void on_stack_signal(int, siginfo_t* info, void* context) {
         }
         futex_wait(&slot.word, w, left);
       }
-      slot.in_handler.store(0, std::memory_order_release);
       note_stop(mono_ns() - start);
     }
+    int mine = self;
+    slot.in_handler.compare_exchange_strong(mine, 0, std::memory_order_acq_rel);
   }
   errno = saved_errno;
 }

@@ -1,5 +1,6 @@
 // Installs the build into a scratch prefix and builds a downstream project against it, the two ways
-// users do: find_package(leakwatch CONFIG) and pkg-config.
+// users do: find_package(leakwatch CONFIG) and pkg-config; then `leakwatch run` from the installed
+// tree (the preload library and its server companion found there).
 #include <doctest/doctest.h>
 
 #include "tests/integration/run_command.hpp"
@@ -39,5 +40,15 @@ TEST_CASE("an installed leakwatch serves find_package and pkg-config consumers")
   auto run_pc = run_command("LD_LIBRARY_PATH='" + dir + "' '" + tmp + "/consumer_pc'");
   CHECK(run_pc.exit_code == 0);
   CHECK(run_pc.output.find("consumer linked leakwatch") != std::string::npos);
+
+  // The installed CLI preloads the installed library, which loads its server from beside itself.
+  auto preloaded = run_command("unset LEAKWATCH_PRELOAD LEAKWATCH_HTTP LEAKWATCH_SERVE_PID; '" + prefix +
+                               "/bin/leakwatch' run --http 127.0.0.1:0 -- /bin/sh -c 'echo \"preloaded=$LD_PRELOAD\"'");
+  INFO(preloaded.output);
+  CHECK(preloaded.exit_code == 0);
+  CHECK(preloaded.output.find("preloaded=" + prefix + "/lib") != std::string::npos);
+  CHECK(preloaded.output.find("libleakwatch_preload.so") != std::string::npos);
+  CHECK(preloaded.output.find("leakwatch: debug server listening on http://127.0.0.1:") != std::string::npos);
+  CHECK(preloaded.output.find("warning") == std::string::npos);
   run_command("rm -rf '" + tmp + "'");
 }

@@ -130,7 +130,8 @@ TEST_CASE("a thread in a condition wait: exact wait start, creator, creation sit
   CHECK(info->creator_tid == gettid());
   CHECK(info->join == lw::ThreadJoin::kJoinable);
   CHECK(info->start_time_unix_ns >= before);
-  INFO("stack:\n" << frames_text(info->stack) << "created at:\n" << frames_text(info->create_stack));
+  INFO("stack:\n" << frames_text(info->stack) << "stack error: " << info->stack_error << "\ncreated at:\n"
+                   << frames_text(info->create_stack));
   if (kSignalStacks) {
     CHECK(info->stack_error.empty());
     CHECK(has_frame(info->stack, "waits_on_condition"));

@@ -1,4 +1,5 @@
-// leakwatch run [--http ADDR] -- PROGRAM ARGS...: run an unmodified program under the tracker.
+// leakwatch run [--http ADDR] [--follow-children] -- PROGRAM ARGS...: run an unmodified program
+// under the tracker.
 //
 // The program is exec'd in a child with LD_PRELOAD=<libdir>/libleakwatch_preload.so (the copy
 // installed beside this leakwatch) and LEAKWATCH_HTTP=ADDR, which starts its debug server. We stay
@@ -7,9 +8,20 @@
 // a program killed by signal N makes us exit with 128+N, as a shell does. Rejected: exec in place
 // (simplest, but then "cannot find the preload library" and "program not found" errors would be
 // the dynamic loader's, printed after the program was already gone).
+//
+// Only the process we exec serves: the child sets LEAKWATCH_SERVE_PID to its own pid before exec
+// (src/base/serve_env.hpp), so the program's children, which inherit LD_PRELOAD and are tracked,
+// do not each try to bind ADDR. --follow-children gives every descendant a server of its own on an
+// ephemeral port (LEAKWATCH_CHILD_HTTP=HOST:0), each announced with its pid.
+//
+// Staying the parent must not leave the program running unobserved when we are killed without a
+// chance to pass the signal on (SIGKILL, the OOM killer): the child asks for SIGKILL on our death
+// (PR_SET_PDEATHSIG) before exec, and checks getppid() afterwards, since we may have died between
+// fork and prctl. The request covers the program we exec, not the processes it starts.
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,16 +47,20 @@ namespace lw::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: leakwatch run [--http ADDR] -- PROGRAM [ARGS...]\n"
+    "usage: leakwatch run [--http ADDR] [--follow-children] -- PROGRAM [ARGS...]\n"
     "\n"
     "Runs PROGRAM with the leakwatch tracker preloaded (libleakwatch_preload.so) and its debug\n"
     "server on ADDR, so 'leakwatch watch ADDR', 'leakwatch stacks ADDR' and go tool pprof can\n"
-    "read it. Signals are passed on to the program; leakwatch exits with its status (128+N if\n"
-    "it was killed by signal N), or 2 if it could not be started.\n"
+    "read it. PROGRAM's children are tracked too, but only PROGRAM serves. Signals are passed on\n"
+    "to the program; leakwatch exits with its status (128+N if it was killed by signal N), or 2\n"
+    "if it could not be started. If leakwatch itself is killed, PROGRAM gets SIGKILL.\n"
     "\n"
-    "  --http ADDR  where the debug server listens (default 127.0.0.1:6060)\n"
+    "  --http ADDR          where the debug server listens (default 127.0.0.1:6060)\n"
+    "  --follow-children    every descendant serves too, on a port of its own, announced on\n"
+    "                       stderr as 'leakwatch: pid N (name) serving http://HOST:PORT'\n"
     "\n"
-    "Environment: LEAKWATCH_PRELOAD overrides the preload library's path; other LEAKWATCH_*\n"
+    "Environment: LEAKWATCH_PRELOAD overrides the preload library's path (its server,\n"
+    "libleakwatch_server.so, must be beside it); other LEAKWATCH_*\n"
     "variables (LEAKWATCH_TOKEN, ...) are passed to the program as they are.\n";
 
 volatile sig_atomic_t g_child = 0;
@@ -78,6 +94,13 @@ std::string find_preload(std::vector<std::string>* tried) {
   return "";
 }
 
+// companion_of() is where the preload library loads its server from: libleakwatch_server.so in
+// its own directory (src/server/preload_start.cpp).
+std::string companion_of(const std::string& preload) {
+  auto slash = preload.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : preload.substr(0, slash)) + "/libleakwatch_server.so";
+}
+
 bool valid_listen_address(const std::string& addr) {
   auto colon = addr.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
@@ -88,12 +111,15 @@ bool valid_listen_address(const std::string& addr) {
 }  // namespace
 
 int cmd_run(int argc, char** argv) {
-  auto args = parse_args("run", argc, argv, 2, {{"--http", true}}, /*positional_ends_flags=*/true);
+  auto args = parse_args("run", argc, argv, 2, {{"--http", true}, {"--follow-children", false}},
+                         /*positional_ends_flags=*/true);
   if (!args) return usage_error("run", args.error().message);
   if (args->help) return std::fputs(kHelp, stdout), kExitClean;
   if (args->rest.empty()) return usage_error("run", "no program given (leakwatch run -- PROGRAM ARGS...)");
   std::string http = args->get("--http").value_or("127.0.0.1:6060");
   if (!valid_listen_address(http)) return usage_error("run", "--http: want HOST:PORT, got '" + http + "'");
+  const bool follow_children = args->has("--follow-children");
+  const std::string child_http = http.substr(0, http.rfind(':')) + ":0";
 
   std::vector<std::string> tried;
   std::string preload = find_preload(&tried);
@@ -102,6 +128,14 @@ int cmd_run(int argc, char** argv) {
     for (const auto& t : tried) where += "\n  " + t;
     return runtime_error("cannot find libleakwatch_preload.so; looked at:" + where +
                          "\n(set LEAKWATCH_PRELOAD to its path)");
+  }
+  // Without its companion the program runs tracked but never serves: say so now, in our words. A
+  // LEAKWATCH_PRELOAD of the user's own is taken as it is.
+  const char* override_env = std::getenv("LEAKWATCH_PRELOAD");
+  if (std::string companion = companion_of(preload);
+      (override_env == nullptr || *override_env == '\0') && access(companion.c_str(), R_OK) != 0) {
+    std::fprintf(stderr, "leakwatch: warning: no %s beside the preload library: the program is tracked "
+                 "but will not serve\n", companion.c_str());
   }
   std::string ld = preload;
   if (const char* old = std::getenv("LD_PRELOAD"); old && *old) ld += std::string(":") + old;
@@ -118,6 +152,7 @@ int cmd_run(int argc, char** argv) {
   sigemptyset(&block);
   for (int s : kForwarded) sigaddset(&block, s);
   sigprocmask(SIG_BLOCK, &block, &old_mask);  // no signal lost between fork and the handlers
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
@@ -125,8 +160,19 @@ int cmd_run(int argc, char** argv) {
     close(report[0]);
     setenv("LD_PRELOAD", ld.c_str(), 1);
     setenv("LEAKWATCH_HTTP", http.c_str(), 1);
-    execvp(child_argv[0], child_argv.data());
-    int err = errno;
+    setenv("LEAKWATCH_SERVE_PID", std::to_string(getpid()).c_str(), 1);
+    if (follow_children) {
+      setenv("LEAKWATCH_CHILD_HTTP", child_http.c_str(), 1);
+    } else {
+      unsetenv("LEAKWATCH_CHILD_HTTP");
+    }
+    // Die with us. If we are already gone (killed between fork and here), so is the program.
+    int err = 0;
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0) {
+      if (getppid() != parent) _exit(127);
+      execvp(child_argv[0], child_argv.data());
+    }
+    err = errno;
     (void)!write(report[1], &err, sizeof err);
     _exit(127);
   }
