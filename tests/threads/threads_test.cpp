@@ -26,6 +26,7 @@
 #include "leakwatch/thread_info.hpp"
 #include "src/base/clock.hpp"
 #include "src/threads/stack_signal.hpp"
+#include "src/threads/thread_list.hpp"
 #include "src/unwind/symbolizer.hpp"
 
 extern char** environ;
@@ -499,9 +500,14 @@ TEST_CASE("20 captures racing each other while threads come and go") {
   std::mutex errors_mu;
   std::string errors;
   std::vector<std::thread> capturers;
+  // A generous answer timeout: 20 capturers and the churn on a loaded machine may keep a signalled
+  // thread off the CPU past the default 50 ms (which other tests cover); this one is about races.
+  lw::os_threads::ListOptions options;
+  options.stacks = true;
+  options.stack_timeout_ns = 2'000'000'000;
   for (int i = 0; i < 20; ++i)
     capturers.emplace_back([&] {
-      for (const auto& t : lw::threads())
+      for (const auto& t : lw::os_threads::list_threads(options))
         if (t.tid == box.tid.load()) {
           ++saw;
           if (has_frame(t.stack, "waits_on_condition")) {
