@@ -32,6 +32,7 @@ namespace {
 constexpr const char* kHelp =
     "usage: leakwatch watch URL... [--every D] [--count N] [--db FILE] [--window D]\n"
     "                       [--stuck-after D] [--keep N|AGE] [--timeout D] [--min-snapshots N]\n"
+    "                       [--max-snapshot-bytes N]\n"
     "\n"
     "Snapshots every target each D, stores the snapshots, and prints findings as they appear\n"
     "(each once). A target that dies or times out is recorded and retried; the others go on.\n"
@@ -44,7 +45,9 @@ constexpr const char* kHelp =
     "  --window D         how far back each verdict looks (default 30m)\n"
     "  --stuck-after D    how long a task must sit unmoved to be stuck (default 5m)\n"
     "  --keep N|AGE       retention: the newest N snapshots per target, or an age (7d, 12h)\n"
-    "  --timeout D        HTTP connect/read timeout (default: --every, between 1s and 10s)\n"
+    "  --timeout D        deadline for each target's whole request (default: --every,\n"
+    "                     between 1s and 10s)\n"
+    "  --max-snapshot-bytes N  refuse a bigger snapshot, received or inflated (default 256MiB)\n"
     "  --min-snapshots N  snapshots of one process run a growth verdict needs (default 5)\n"
     "\n"
     "Exit status: 0 no findings at the end, 1 findings, 2 error (or no snapshot could be taken).\n";
@@ -95,7 +98,7 @@ int cmd_watch(int argc, char** argv) {
   auto args = parse_args("watch", argc, argv, 2,
                          {{"--every", true}, {"--count", true}, {"--db", true}, {"--window", true},
                           {"--stuck-after", true}, {"--keep", true}, {"--timeout", true},
-                          {"--min-snapshots", true}});
+                          {"--min-snapshots", true}, {"--max-snapshot-bytes", true}});
   if (!args) return usage_error("watch", args.error().message);
   if (args->help) return std::fputs(kHelp, stdout), kExitClean;
   if (args->positional.empty()) return usage_error("watch", "no target URL given");
@@ -130,6 +133,8 @@ int cmd_watch(int argc, char** argv) {
   std::int64_t default_timeout = std::clamp<std::int64_t>(*every, base::kNanosPerSecond, kDefaultHttpTimeoutNs);
   auto timeout = duration_flag(*args, "--timeout", default_timeout);
   if (!timeout) return usage_error("watch", timeout.error().message);
+  auto max_bytes = size_flag(*args, "--max-snapshot-bytes", kDefaultMaxSnapshotBytes);
+  if (!max_bytes) return usage_error("watch", max_bytes.error().message);
 
   auto st = open_store(args->get("--db").value_or(kDefaultDb), false);
   if (!st) return runtime_error(st.error().message);
@@ -148,14 +153,14 @@ int cmd_watch(int argc, char** argv) {
     {
       std::vector<std::thread> fetchers;
       for (std::size_t i = 0; i < targets.size(); ++i)
-        fetchers.emplace_back([&, i] { got[i].emplace(fetch_snapshot(targets[i].url, *timeout)); });
+        fetchers.emplace_back([&, i] { got[i].emplace(fetch_snapshot(targets[i].url, *timeout, *max_bytes)); });
       for (auto& t : fetchers) t.join();
     }
     for (std::size_t i = 0; i < targets.size(); ++i) {
       TargetState& t = targets[i];
       Result<Fetched>& r = *got[i];
       if (r) {
-        auto id = store.add_snapshot(t.url, r->snapshot, r->bytes);
+        auto id = store.add_snapshot(t.url, r->snapshot, r->bytes.view());
         if (!id) return runtime_error(id.error().message);
         ++t.stored;
         ++stored;
