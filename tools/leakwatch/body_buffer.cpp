@@ -38,6 +38,14 @@ bool BodyBuffer::append(const char* data, std::size_t n) {
   return true;
 }
 
+void BodyBuffer::shrink_to_fit() {
+  if (base_ == nullptr) return;
+  auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  std::size_t keep = (size_ + page) / page * page;
+  if (keep < mapped_ && munmap(base_ + keep, mapped_ - keep) == 0) mapped_ = keep;
+  cap_ = size_;
+}
+
 void BodyBuffer::swap(BodyBuffer& o) noexcept {
   std::swap(base_, o.base_);
   std::swap(mapped_, o.mapped_);

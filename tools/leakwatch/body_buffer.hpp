@@ -27,6 +27,9 @@ class BodyBuffer {
 
   // append() adds `n` bytes; false (and nothing added) when they would pass the cap.
   bool append(const char* data, std::size_t n);
+  // shrink_to_fit() gives back the address space past the bytes kept (no more appends after it):
+  // a body kept for a while (watch's write queue) then holds its size, not the cap.
+  void shrink_to_fit();
   std::string_view view() const { return {base_, size_}; }
   std::size_t size() const { return size_; }
   std::size_t cap() const { return cap_; }

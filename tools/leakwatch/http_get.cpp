@@ -532,6 +532,7 @@ Result<HttpResponse> http_get(std::string_view authority, std::string_view path,
     if (auto r = reader.copy_to_end(put); !r) return r.error();
   }
   if (auto f = sink.finish(); !f) return f.error();
+  out.body.shrink_to_fit();
   return out;
 }
 
