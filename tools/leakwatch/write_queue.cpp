@@ -48,7 +48,7 @@ Result<FlushResult> WriteQueue::flush(store::Store& store) {
       written = store.add_scrape_error(e.url, e.time_unix_ns, e.message);
     }
     if (!written && store.database().last_failure_busy()) {
-      e.waited = true;
+      for (Entry& w : entries_) w.waited = true;
       out.locked = true;
       return out;
     }
