@@ -521,3 +521,39 @@ TEST_CASE("a stored snapshot that does not decode is reported and skipped; the r
   CHECK(contains(r.output, "heap_growth"));
   CHECK(contains(r.output, "(6 snapshots, 1 series)"));
 }
+
+TEST_CASE("snapshot reads a chunked body of two gzip members, as curl would") {
+  auto s = growing(2);
+  std::string body = lw::snapshot::encode(s);
+  auto gz = [](const std::string& data) {
+    z_stream z{};
+    REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+    std::string out(deflateBound(&z, data.size()) + 64, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+    out.resize(out.size() - z.avail_out);
+    deflateEnd(&z);
+    return out;
+  };
+  std::string wire = gz(body.substr(0, body.size() / 2)) + gz(body.substr(body.size() / 2));
+  RawTarget target([&](int fd, const std::atomic<bool>&) {
+    std::string out = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n";
+    for (std::size_t at = 0; at < wire.size(); at += 100) {
+      std::string piece = wire.substr(at, 100);
+      char size[16];
+      std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+      out += size + piece + "\r\n";
+    }
+    send_all(fd, out + "0\r\nX-Trailer: ok\r\n\r\n");
+  });
+  TempDir d;
+  auto r = lw::test::run_command(kCli + " snapshot " + target.url() + " --db " + d.db);
+  CHECK_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(r.output == "1\n");
+  auto st = lw::store::Store::open_read_only(d.db);
+  REQUIRE(st.ok());
+  CHECK(*(*st)->snapshot_blob(1) == body);
+}

@@ -124,14 +124,15 @@ class Scrapes {
   void resize(std::size_t n) { slots_.resize(n); }
   bool busy(std::size_t i) const { return slots_[i] != nullptr; }
 
-  // wait_until() returns when no request is in flight or at `deadline` (monotonic).
+  // wait_until() returns when no request is in flight, at `deadline` (monotonic), or once a stop
+  // is asked.
   void wait_until(base::Nanos deadline) {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       bool all = true;
       for (const auto& s : slots_) all = all && (s == nullptr || s->done);
       base::Nanos left = deadline - base::now_ns();
-      if (all || left <= 0) return;
+      if (all || left <= 0 || g_stop.load()) return;
       cv_.wait_for(lock, std::chrono::nanoseconds(std::min<base::Nanos>(left, 50 * base::kNanosPerMilli)));
     }
   }

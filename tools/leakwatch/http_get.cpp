@@ -317,7 +317,11 @@ class BodySink {
     if (received_ > cap_ && !keep_prefix_) return too_large();
     if (auto d = c_.check_deadline(); !d) return d.error();
     if (!gzip_) return keep(data, n);
-    if (ended_) return true;  // bytes after the gzip member: ignored
+    if (ended_ && n > 0) {
+      // Another gzip member follows (RFC 1952 allows several, read as one stream).
+      inflateReset(&z_);
+      ended_ = false;
+    }
     z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
     z_.avail_in = static_cast<uInt>(n);
     char tmp[16 * 1024];
@@ -332,7 +336,10 @@ class BodySink {
       if (!kept || !*kept) return kept;
       if (rc == Z_STREAM_END) {
         ended_ = true;
-        return true;
+        if (z_.avail_in == 0) return true;
+        inflateReset(&z_);
+        ended_ = false;
+        continue;
       }
       if (z_.avail_in == 0 && produced < sizeof tmp) return true;  // wants more input
       if (rc == Z_BUF_ERROR && produced == 0) return true;         // no progress possible
