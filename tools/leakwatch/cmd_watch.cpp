@@ -1,7 +1,7 @@
 // leakwatch watch URL...: periodic snapshots of several targets, findings as they appear.
 //
 // Each round fetches every target at once (one thread per target, each bounded by its request
-// deadline, --timeout), waits for them up to three quarters of the interval, then stores what came
+// deadline, --timeout), waits for them up to the interval (at least 250 ms), then stores what came
 // back and runs the differ over each target's window on this thread, so the store has one writer
 // here. A target whose request outlasts that is left to finish on its thread and collected at a
 // later round (it skips the rounds it is still busy in): one slow target never delays the
@@ -98,6 +98,11 @@ std::string clock_text() {
 // Each write tries the database's lock this long (at most a quarter of the interval), so a locked
 // database costs a round a fraction of it.
 constexpr std::int64_t kWriteTryMs = 250;
+
+// A round waits for its requests until the next round is due, but at least this long: with a
+// very short --every (tests use 20 ms) a healthy target on a loaded machine would otherwise miss
+// rounds. Waiting never delays a round by more than this past its time.
+constexpr std::int64_t kMinRoundWaitNs = 250'000'000;
 
 // Scrapes hands each target's request to its own thread and tells the main thread when any ends.
 class Scrapes {
@@ -257,20 +262,20 @@ int cmd_watch(int argc, char** argv) {
   // write() flushes the queue; a lock leaves the rest waiting, a hard error ends the watch.
   auto write = [&]() -> bool {
     auto f = queue.flush(store);
-    if (!f) {
-      hard = f.error();
+    for (std::size_t i : f.written_for) ++targets[i].stored;
+    stored += static_cast<std::int64_t>(f.snapshots_written);
+    waited += static_cast<std::int64_t>(f.waited_written);
+    if (f.hard) {
+      hard = f.hard;
       return false;
     }
-    for (std::size_t i : f->written_for) ++targets[i].stored;
-    stored += static_cast<std::int64_t>(f->snapshots_written);
-    waited += static_cast<std::int64_t>(f->waited_written);
-    if (f->locked) {
+    if (f.locked) {
       std::fprintf(stderr, "%sleakwatch: database %s is locked by another writer: %zu snapshots wait (bound %zu or %s)\n",
                    clear, db_path.c_str(), queue.snapshots(), kMaxQueuedSnapshots, size_text(kMaxQueuedBytes).c_str());
       was_locked = true;
     } else if (was_locked) {
       std::fprintf(stderr, "%sleakwatch: database %s is free again: %zu waiting snapshots written\n", clear,
-                   db_path.c_str(), f->waited_written);
+                   db_path.c_str(), f.waited_written);
       was_locked = false;
     }
     return true;
@@ -281,9 +286,10 @@ int cmd_watch(int argc, char** argv) {
     for (std::size_t i = 0; i < targets.size(); ++i)
       if (!scrapes.busy(i)) scrapes.start(i, targets[i].url, *timeout, *max_bytes);
     bool last = *count != 0 && rounds + 1 >= *count;
-    // The last round waits for every request (each ends by its deadline); the others for at most
-    // three quarters of the interval, so storing and judging leave the next round on time.
-    scrapes.wait_until(last ? round_start + *timeout + base::kNanosPerSecond : round_start + *every * 3 / 4);
+    // The last round waits for every request (each ends by its deadline); the others until the
+    // next round is due: a request still going then is collected at a later round.
+    scrapes.wait_until(last ? round_start + *timeout + base::kNanosPerSecond
+                            : round_start + std::max<std::int64_t>(*every, kMinRoundWaitNs));
     for (std::size_t i = 0; i < targets.size(); ++i)
       if (auto r = scrapes.take(i)) collect(i, std::move(*r));
     if (!write()) break;

@@ -35,9 +35,8 @@ bool WriteQueue::add_error(std::string url, std::int64_t time_unix_ns, std::stri
   return true;
 }
 
-Result<FlushResult> WriteQueue::flush(store::Store& store) {
+FlushResult WriteQueue::flush(store::Store& store) {
   FlushResult out;
-  std::optional<Error> hard;
   while (!entries_.empty()) {
     Entry& e = entries_.front();
     Result<void> written;
@@ -53,7 +52,7 @@ Result<FlushResult> WriteQueue::flush(store::Store& store) {
       return out;
     }
     if (!written) {
-      if (!hard) hard = written.error();
+      if (!out.hard) out.hard = written.error();
     } else if (e.is_snapshot) {
       ++out.snapshots_written;
       out.waited_written += e.waited ? 1 : 0;
@@ -67,7 +66,6 @@ Result<FlushResult> WriteQueue::flush(store::Store& store) {
     }
     entries_.pop_front();
   }
-  if (hard) return *hard;
   return out;
 }
 

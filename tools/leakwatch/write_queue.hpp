@@ -29,6 +29,7 @@ struct FlushResult {
   std::size_t waited_written = 0;  // of those, snapshots that had waited for the lock
   bool locked = false;             // stopped at another writer's lock; the rest is still queued
   std::vector<std::size_t> written_for;  // target index of each snapshot written, in order
+  std::optional<Error> hard;             // the first failure that was not a lock
 };
 
 class WriteQueue {
@@ -41,8 +42,8 @@ class WriteQueue {
 
   // flush() writes the queue in order with `store`'s busy timeout per write. It stops at the first
   // lock (FlushResult::locked). Any other failure is a hard error: that entry is dropped, the rest
-  // are still written, and the first such error is returned once all were tried.
-  Result<FlushResult> flush(store::Store& store);
+  // are still written, and the first such error is in FlushResult::hard.
+  FlushResult flush(store::Store& store);
 
   std::size_t snapshots() const { return snapshots_; }
   std::size_t bytes() const { return bytes_; }
