@@ -47,6 +47,8 @@ constexpr const char* kHelp =
     "Snapshots every target each D, stores the snapshots, and prints findings as they appear\n"
     "(each once). A target that dies or times out is recorded and retried; the others go on.\n"
     "Ctrl-C (SIGINT) or SIGTERM stops after the round in progress is stored.\n"
+    "While another process holds the database's write lock, snapshots wait in memory (up to 64\n"
+    "or 512 MiB) and are written when it is free.\n"
     "\n"
     "  URL...             targets: http://host:port or host:port\n"
     "  --every D          time between rounds (default 30s)\n"
