@@ -13,9 +13,14 @@ namespace lw::base {
 // parse_int64("42") -> 42; accepts an optional leading '-'.
 std::optional<std::int64_t> parse_int64(std::string_view s) noexcept;
 
-// parse_duration_ns("1m30s") -> 90e9. Go's units: ns, us, ms, s, m, h; a bare number is seconds.
-// Negative durations are rejected.
+// parse_duration_ns("1m30s") -> 90e9. Go's forms (time.ParseDuration): terms of digits with an
+// optional fraction and a unit, ns, us, ms, s, m, h ("0.5s", "1.5m", "1m30s", "250ms", "2h"); a
+// bare number is seconds ("30", "0.5"). Negative durations are rejected.
 std::optional<std::int64_t> parse_duration_ns(std::string_view s) noexcept;
+
+// parse_size_bytes("256MiB") -> 268435456: a whole number of bytes, or one with a binary suffix
+// KiB, MiB, GiB (also K, M, G, and KB, MB, GB read as the same powers of 1024).
+std::optional<std::int64_t> parse_size_bytes(std::string_view s) noexcept;
 
 // parse_bool("1"/"true"/"0"/"false").
 std::optional<bool> parse_bool(std::string_view s) noexcept;

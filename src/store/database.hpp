@@ -2,7 +2,8 @@
 // Not thread-safe: one Database per thread (SQLite serializes writers across connections; WAL lets
 // readers run beside one writer). Allocates. Every failure is an Error naming the file and SQLite's
 // reason; a file that is not a database or is corrupt is reported and never overwritten; a database
-// locked by another writer is retried for the busy timeout, then reported as locked.
+// locked by another writer is retried for the busy timeout, then reported as locked (and
+// last_failure_busy() says so, for callers that wait and try again rather than give up).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,12 @@ class Database {
   // checks the file is sound before anything is written to it.
   static Result<std::unique_ptr<Database>> open(const std::string& path,
                                                 int busy_timeout_ms = kDefaultBusyTimeoutMs);
+  // open_read_only() opens an existing `path` for reading only (SQLITE_OPEN_READONLY): nothing is
+  // written to the file and nothing is created beside it that SQLite can do without. In a
+  // directory where the WAL index (-shm) cannot be created, a file with no pending WAL is opened
+  // as immutable. The same soundness check as open().
+  static Result<std::unique_ptr<Database>> open_read_only(const std::string& path,
+                                                          int busy_timeout_ms = kDefaultBusyTimeoutMs);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -37,6 +44,12 @@ class Database {
   // error() turns the connection's last SQLite error into an Error that says what was being
   // done; a busy/locked database is named as such with the time waited.
   Error error(std::string_view what) const;
+  // last_failure_busy() is true when the last Error made by error() or exec() was another
+  // writer's lock (SQLITE_BUSY / SQLITE_LOCKED) outlasting the busy timeout.
+  bool last_failure_busy() const { return last_busy_; }
+  // set_busy_timeout() changes how long each statement waits for another writer's lock.
+  void set_busy_timeout(int ms);
+  bool read_only() const { return read_only_; }
 
   // last_insert_id() / changes(): the rowid of the last INSERT and the rows the last statement
   // changed, on this connection.
@@ -48,11 +61,15 @@ class Database {
   int busy_timeout_ms() const { return busy_timeout_ms_; }
 
  private:
-  Database(sqlite3* db, std::string path, int busy_timeout_ms)
-      : db_(db), path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {}
+  Database(sqlite3* db, std::string path, int busy_timeout_ms, bool read_only)
+      : db_(db), path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms), read_only_(read_only) {}
+  // check_sound() runs quick_check: a file that is not a database, or a corrupt one, shows here.
+  Result<void> check_sound();
   sqlite3* db_;
   std::string path_;
   int busy_timeout_ms_;
+  bool read_only_;
+  mutable bool last_busy_ = false;
 };
 
 // Statement is one prepared statement. Bind parameters are 1-based, columns 0-based, as in SQLite.

@@ -12,6 +12,7 @@
 #include "src/store/schema.hpp"
 
 #include <string>
+#include <vector>
 
 namespace lw::store {
 namespace {
@@ -108,6 +109,33 @@ CREATE TABLE thread_create_sites(
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace
+
+Result<void> check_leakwatch_file(Database& db) {
+  auto version = db.user_version();
+  if (!version) return version.error();
+  auto st = Statement::prepare(db,
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+  if (!st) return st.error();
+  std::vector<std::string> tables;
+  bool has_targets = false, has_snapshots = false;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    tables.push_back(st->text(0));
+    has_targets = has_targets || tables.back() == "targets";
+    has_snapshots = has_snapshots || tables.back() == "snapshots";
+  }
+  if (*version == 0 && tables.empty()) return {};  // new
+  if (*version > kSchemaVersion) return {};         // a newer leakwatch's: migrate() says so
+  if (*version > 0 && has_targets && has_snapshots) return {};
+  std::string list;
+  for (std::size_t i = 0; i < tables.size() && i < 5; ++i) list += (i ? ", " : "") + tables[i];
+  if (tables.size() > 5) list += ", ...";
+  return make_error("database " + db.path() + " is not a leakwatch database (schema version " +
+                    std::to_string(*version) + (tables.empty() ? ", no tables" : ", tables " + list) +
+                    "); it was left untouched");
+}
 
 Result<void> migrate(Database& db, std::int64_t to) {
   // An up-to-date database needs no lock: readers open it while a watcher writes.

@@ -18,6 +18,11 @@ namespace lw::store {
 
 inline constexpr std::int64_t kSchemaVersion = 4;
 
+// check_leakwatch_file() refuses a database another program made, before anything is written to
+// it: tables but no leakwatch schema version (user_version 0), or a schema version without
+// leakwatch's tables. A new, empty database passes. Reads only.
+Result<void> check_leakwatch_file(Database& db);
+
 // migrate() brings `db` from its version up to `to` (each step in one transaction). A database
 // newer than this build knows is an Error and is left as it is.
 Result<void> migrate(Database& db, std::int64_t to = kSchemaVersion);

@@ -11,6 +11,8 @@
 // other processes writing.
 #include "src/store/store.hpp"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <functional>
 
@@ -165,9 +167,33 @@ std::vector<std::string> stack_function_names(const snapshot::Stack& stack,
 }
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions options) {
+  // Judge an existing file through a read-only connection first: opening it for writing would
+  // already switch it to WAL and set its page size.
+  struct stat sb {};
+  if (stat(path.c_str(), &sb) == 0 && sb.st_size > 0) {
+    auto probe = Database::open_read_only(path, options.busy_timeout_ms);
+    if (!probe) return probe.error();
+    if (auto r = check_leakwatch_file(**probe); !r) return r.error();
+  }
   auto db = Database::open(path, options.busy_timeout_ms);
   if (!db) return db.error();
   if (auto r = migrate(**db); !r) return r.error();
+  return std::unique_ptr<Store>(new Store(std::move(*db)));
+}
+
+Result<std::unique_ptr<Store>> Store::open_read_only(const std::string& path, StoreOptions options) {
+  auto db = Database::open_read_only(path, options.busy_timeout_ms);
+  if (!db) return db.error();
+  if (auto r = check_leakwatch_file(**db); !r) return r.error();
+  auto version = (*db)->user_version();
+  if (!version) return version.error();
+  if (*version > kSchemaVersion)
+    return make_error("database " + path + " has schema version " + std::to_string(*version) +
+                      ", newer than this leakwatch knows (" + std::to_string(kSchemaVersion) + "); it was left untouched");
+  if (*version < kSchemaVersion) {
+    db->reset();
+    return open(path, options);
+  }
   return std::unique_ptr<Store>(new Store(std::move(*db)));
 }
 
@@ -425,6 +451,7 @@ Result<std::vector<StoredSite>> Store::heap_sites(std::int64_t snapshot_id) {
 }
 
 Result<std::vector<StoredTask>> Store::tasks(std::int64_t snapshot_id) {
+  corrupt_ = false;
   auto set = Statement::prepare(*db_, "SELECT records FROM task_sets WHERE snapshot_id = ?");
   if (!set) return set.error();
   set->bind(1, snapshot_id);
@@ -432,7 +459,10 @@ Result<std::vector<StoredTask>> Store::tasks(std::int64_t snapshot_id) {
   if (!found) return found.error();
   if (*found) {
     auto tasks = unpack_tasks(set->blob(0));
-    if (!tasks) return make_error("snapshot " + std::to_string(snapshot_id) + ": " + tasks.error().message);
+    if (!tasks) {
+      corrupt_ = true;
+      return make_error("snapshot " + std::to_string(snapshot_id) + ": " + tasks.error().message);
+    }
     return tasks;
   }
   // Snapshots stored before schema version 3 have a row per task.
@@ -462,6 +492,7 @@ Result<std::vector<StoredTask>> Store::tasks(std::int64_t snapshot_id) {
 }
 
 Result<std::vector<StoredThread>> Store::threads(std::int64_t snapshot_id) {
+  corrupt_ = false;
   auto set = Statement::prepare(*db_, "SELECT records FROM thread_sets WHERE snapshot_id = ?");
   if (!set) return set.error();
   set->bind(1, snapshot_id);
@@ -469,7 +500,10 @@ Result<std::vector<StoredThread>> Store::threads(std::int64_t snapshot_id) {
   if (!found) return found.error();
   if (!*found) return std::vector<StoredThread>{};  // stored before schema version 4
   auto threads = unpack_threads(set->blob(0));
-  if (!threads) return make_error("snapshot " + std::to_string(snapshot_id) + ": " + threads.error().message);
+  if (!threads) {
+    corrupt_ = true;
+    return make_error("snapshot " + std::to_string(snapshot_id) + ": " + threads.error().message);
+  }
   return threads;
 }
 

@@ -80,8 +80,16 @@ struct StoreOptions {
 
 class Store {
  public:
-  // open() opens or creates the store at `path` and migrates it to the current schema.
+  // open() opens or creates the store at `path` and migrates it to the current schema. A file
+  // that is not a leakwatch database (another program's SQLite file, or not SQLite at all) is
+  // refused before anything is written: it stays byte for byte as it was, no WAL switch, no
+  // schema version, no tables.
   static Result<std::unique_ptr<Store>> open(const std::string& path, StoreOptions options = {});
+  // open_read_only() opens an existing store for commands that only read (diff, export): the
+  // file is opened read-only (Database::open_read_only) and never written, so it works in a
+  // directory the reader cannot write. A store of an older schema is the exception: it is opened
+  // with open() and migrated once (reading needs the current tables).
+  static Result<std::unique_ptr<Store>> open_read_only(const std::string& path, StoreOptions options = {});
 
   // add_snapshot() stores `s`, taken from `target`, with `encoded` (its wire bytes) kept as is, in
   // one transaction. Returns the new snapshot id.
@@ -104,6 +112,10 @@ class Store {
   Result<std::vector<StoredSite>> heap_sites(std::int64_t snapshot_id);
   Result<std::vector<StoredTask>> tasks(std::int64_t snapshot_id);
   Result<std::vector<StoredThread>> threads(std::int64_t snapshot_id);
+  // last_read_corrupt() is true when the last tasks() or threads() failed because the snapshot's
+  // packed set does not decode (a damaged row), as opposed to a database failure: a reader may
+  // skip that snapshot and go on.
+  bool last_read_corrupt() const { return corrupt_; }
   Result<std::vector<StoredThreadCreateSite>> thread_creates(std::int64_t snapshot_id);
   // stack_frames() returns the function names (innermost first) of stack `id`.
   Result<std::vector<std::string>> stack_frames(std::int64_t id);
@@ -125,6 +137,7 @@ class Store {
                            const std::function<std::int64_t(snapshot::StackId)>& store_stack);
 
   std::unique_ptr<Database> db_;
+  bool corrupt_ = false;
   std::unordered_map<std::string, std::int64_t> stack_ids_;  // frames text -> id; stacks are never deleted
   // (instance id, raw return addresses) -> stack id, for snapshots of a run already seen.
   static constexpr std::size_t kMaxPcStackIds = 1 << 20;

@@ -41,6 +41,44 @@ TEST_CASE("parse_duration_ns speaks Go's units") {
   CHECK_FALSE(base::parse_duration_ns("99999999999999999999h"));
 }
 
+TEST_CASE("parse_duration_ns takes Go's fractions and mixed terms") {
+  CHECK(base::parse_duration_ns("0.5s") == 500 * base::kNanosPerMilli);
+  CHECK(base::parse_duration_ns(".5s") == 500 * base::kNanosPerMilli);
+  CHECK(base::parse_duration_ns("1.s") == base::kNanosPerSecond);
+  CHECK(base::parse_duration_ns("1.5m") == 90 * base::kNanosPerSecond);
+  CHECK(base::parse_duration_ns("1.5h") == 5400 * base::kNanosPerSecond);
+  CHECK(base::parse_duration_ns("2.25ms") == 2'250'000);
+  CHECK(base::parse_duration_ns("1h30m15s") == 5415 * base::kNanosPerSecond);
+  CHECK(base::parse_duration_ns("1m0.5s") == 60'500 * base::kNanosPerMilli);
+  CHECK(base::parse_duration_ns("1.000000001s") == base::kNanosPerSecond + 1);
+  CHECK(base::parse_duration_ns("0.1s") == 100 * base::kNanosPerMilli);
+  CHECK(base::parse_duration_ns("0.5") == 500 * base::kNanosPerMilli);  // bare: seconds
+  CHECK(base::parse_duration_ns("0") == 0);
+  CHECK_FALSE(base::parse_duration_ns("."));
+  CHECK_FALSE(base::parse_duration_ns(".s"));
+  CHECK_FALSE(base::parse_duration_ns("1..5s"));
+  CHECK_FALSE(base::parse_duration_ns("1h30"));  // a bare number only alone
+  CHECK_FALSE(base::parse_duration_ns("1.5x"));
+  CHECK_FALSE(base::parse_duration_ns("5 minutes"));
+  CHECK_FALSE(base::parse_duration_ns("2562048h"));  // past INT64_MAX ns
+  CHECK(base::parse_duration_ns("2562047h") == 2562047LL * 3600 * base::kNanosPerSecond);
+}
+
+TEST_CASE("parse_size_bytes takes bytes and binary suffixes") {
+  CHECK(base::parse_size_bytes("1048576") == 1048576);
+  CHECK(base::parse_size_bytes("64KiB") == 65536);
+  CHECK(base::parse_size_bytes("256MiB") == 256LL << 20);
+  CHECK(base::parse_size_bytes("256M") == 256LL << 20);
+  CHECK(base::parse_size_bytes("1GiB") == 1LL << 30);
+  CHECK(base::parse_size_bytes("1GB") == 1LL << 30);
+  CHECK_FALSE(base::parse_size_bytes(""));
+  CHECK_FALSE(base::parse_size_bytes("MiB"));
+  CHECK_FALSE(base::parse_size_bytes("-1"));
+  CHECK_FALSE(base::parse_size_bytes("1.5MiB"));
+  CHECK_FALSE(base::parse_size_bytes("1TiB"));
+  CHECK_FALSE(base::parse_size_bytes("99999999999GiB"));
+}
+
 TEST_CASE("parse_bool") {
   CHECK(base::parse_bool("1") == true);
   CHECK(base::parse_bool("false") == false);

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <string>
 
+#include <sqlite3.h>
+
 #include "src/snapshot/codec.hpp"
 #include "src/store/schema.hpp"
 #include "src/store/store.hpp"
@@ -445,4 +447,88 @@ TEST_CASE("a version 3 database migrates: its snapshots still read, without thre
   CHECK(infos[1].threads_created == 4);
   REQUIRE(st->threads(new_id)->size() == 1);
   CHECK(st->threads(new_id)->at(0).wait_reason == "condition wait");
+}
+
+namespace {
+
+std::string read_all(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  std::string out;
+  if (f == nullptr) return out;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+  std::fclose(f);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("another program's SQLite file is refused before any write, by open and open_read_only") {
+  for (const char* sql : {"CREATE TABLE users(id INTEGER PRIMARY KEY)", "CREATE TABLE t(x); PRAGMA user_version=2"}) {
+    auto p = fresh_path("foreign.db");
+    {
+      // A plain rollback-journal file, as most programs leave theirs.
+      sqlite3* raw = nullptr;
+      REQUIRE(sqlite3_open(p.c_str(), &raw) == SQLITE_OK);
+      REQUIRE(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+      sqlite3_close(raw);
+    }
+    std::string before = read_all(p);
+    auto st = Store::open(p);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().message.find("is not a leakwatch database") != std::string::npos);
+    auto ro = Store::open_read_only(p);
+    REQUIRE_FALSE(ro.ok());
+    CHECK(ro.error().message.find("is not a leakwatch database") != std::string::npos);
+    CHECK(read_all(p) == before);
+    CHECK(access((p + "-wal").c_str(), F_OK) != 0);
+  }
+}
+
+TEST_CASE("a read-only store reads what a writer stored and never writes") {
+  auto p = fresh_path("ro.db");
+  {
+    auto st = Store::open(p).value();
+    add(*st, "http://a:1", sample(0));
+  }
+  std::string before = read_all(p);
+  auto ro = Store::open_read_only(p);
+  REQUIRE(ro.ok());
+  CHECK((*ro)->database().read_only());
+  CHECK((*ro)->snapshots({})->size() == 1);
+  CHECK_FALSE((*ro)->add_scrape_error("http://a:1", 1, "x").ok());
+  ro->reset();
+  CHECK(read_all(p) == before);
+}
+
+TEST_CASE("a writer's lock is told apart from other failures") {
+  auto p = fresh_path("busy.db");
+  auto st = Store::open(p).value();
+  st->database().set_busy_timeout(50);
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(p.c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  auto s = sample(0);
+  auto locked = st->add_snapshot("http://a:1", s, lw::snapshot::encode(s));
+  REQUIRE_FALSE(locked.ok());
+  CHECK(st->database().last_failure_busy());
+  CHECK(locked.error().message.find("locked by another writer (gave up after 50 ms)") != std::string::npos);
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  CHECK(st->add_snapshot("http://a:1", s, lw::snapshot::encode(s)).ok());
+  CHECK_FALSE(st->database().exec("INSERT INTO nowhere VALUES(1)").ok());
+  CHECK_FALSE(st->database().last_failure_busy());
+}
+
+TEST_CASE("a task set that does not decode is named as corrupt, not as a database failure") {
+  auto p = fresh_path("corrupt.db");
+  auto st = Store::open(p).value();
+  auto id = add(*st, "http://a:1", sample(0));
+  REQUIRE(st->database().exec("UPDATE task_sets SET records = x'00'").ok());
+  auto tasks = st->tasks(id);
+  REQUIRE_FALSE(tasks.ok());
+  CHECK(st->last_read_corrupt());
+  CHECK(tasks.error().message.find("snapshot " + std::to_string(id) + ": ") == 0);
+  CHECK(st->threads(id).ok());
+  CHECK_FALSE(st->last_read_corrupt());
 }

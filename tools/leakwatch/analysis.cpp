@@ -11,6 +11,7 @@ namespace lw::cli {
 Result<std::unique_ptr<store::Store>> open_store(const std::string& path, bool must_exist) {
   if (must_exist && access(path.c_str(), F_OK) != 0)
     return make_error("no database at " + path + " (take snapshots with 'leakwatch snapshot' or 'watch', or give --db)");
+  if (must_exist) return store::Store::open_read_only(path);
   return store::Store::open(path);
 }
 
@@ -52,6 +53,10 @@ Result<Analysis> analyze(store::Store& st, const AnalysisRequest& req) {
       p.sites.push_back({s.stack_id, s.inuse_bytes, s.inuse_objects});
     }
     auto tasks = st.tasks(info.id);
+    if (!tasks && st.last_read_corrupt()) {
+      out.skipped.emplace_back(info.id, tasks.error().message);
+      continue;
+    }
     if (!tasks) return tasks.error();
     p.tasks.reserve(tasks->size());
     for (auto& t : *tasks) {
@@ -61,6 +66,10 @@ Result<Analysis> analyze(store::Store& st, const AnalysisRequest& req) {
                          t.stack_id, t.create_stack_id, t.leaked, std::move(t.leak_reason)});
     }
     auto threads = st.threads(info.id);
+    if (!threads && st.last_read_corrupt()) {
+      out.skipped.emplace_back(info.id, threads.error().message);
+      continue;
+    }
     if (!threads) return threads.error();
     p.threads.reserve(threads->size());
     for (auto& t : *threads) {

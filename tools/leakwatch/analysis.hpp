@@ -26,10 +26,13 @@ struct Analysis {
   std::vector<diff::Finding> findings;
   std::size_t snapshots = 0;  // snapshots read
   std::size_t series = 0;     // (target, process run) series judged
+  // Snapshots left out because their stored task or thread set does not decode, each with why
+  // ("snapshot 17: its task set does not decode: ..."); the others are judged without them.
+  std::vector<std::pair<std::int64_t, std::string>> skipped;
 };
 
-// open_store() opens the store at `path`; with `must_exist`, a missing file is an Error rather
-// than a new empty store (commands that only read never create one).
+// open_store() opens the store at `path`; with `must_exist` (commands that only read), a missing
+// file is an Error rather than a new empty store, and the file is opened read-only.
 Result<std::unique_ptr<store::Store>> open_store(const std::string& path, bool must_exist);
 
 // analyze() loads the snapshots `req` selects and returns the findings.

@@ -89,4 +89,12 @@ Result<std::int64_t> positive_int_flag(const Args& a, std::string_view flag, std
   return *n;
 }
 
+Result<std::int64_t> size_flag(const Args& a, std::string_view flag, std::int64_t fallback) {
+  auto v = a.get(flag);
+  if (!v) return fallback;
+  auto n = base::parse_size_bytes(*v);
+  if (!n || *n <= 0) return make_error(std::string(flag) + ": want a size (1048576, 64KiB, 256MiB, 1GiB), got '" + *v + "'");
+  return *n;
+}
+
 }  // namespace lw::cli

@@ -50,5 +50,7 @@ int runtime_error(std::string_view message);
 // Checked flag values: each returns an Error naming the flag and the bad value.
 Result<std::int64_t> duration_flag(const Args& a, std::string_view flag, std::int64_t fallback_ns);
 Result<std::int64_t> positive_int_flag(const Args& a, std::string_view flag, std::int64_t fallback);
+// size_flag() reads a positive byte count: "1048576", "64KiB", "256MiB", "1GiB".
+Result<std::int64_t> size_flag(const Args& a, std::string_view flag, std::int64_t fallback);
 
 }  // namespace lw::cli

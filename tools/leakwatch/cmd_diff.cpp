@@ -75,6 +75,9 @@ int cmd_diff(int argc, char** argv) {
   if (!st) return runtime_error(st.error().message);
   auto result = analyze(**st, req);
   if (!result) return runtime_error(result.error().message);
+  for (const auto& [id, why] : result->skipped)
+    std::fprintf(stderr, "leakwatch: warning: %s; snapshot %lld skipped, the others judged\n", why.c_str(),
+                 static_cast<long long>(id));
   if (result->snapshots == 0) {
     std::string what = req.target ? "no snapshots of " + *req.target : std::string("no snapshots");
     if (req.from_id) what += " with ids " + std::to_string(*req.from_id) + ".." + std::to_string(*req.to_id);

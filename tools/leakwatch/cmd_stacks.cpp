@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: leakwatch stacks URL|FILE [--group] [--leaked] [--tasks-only | --threads-only]\n"
-    "                        [--internal] [--timeout D]\n"
+    "                        [--internal] [--timeout D] [--max-snapshot-bytes N]\n"
     "\n"
     "Prints every task of the target, then every OS thread, with its state, wait reason, exact\n"
     "wait time, stack and creation site, as Go's goroutine?debug=2 does (threads as\n"
@@ -28,7 +28,8 @@ constexpr const char* kHelp =
     "  --tasks-only    print the tasks only\n"
     "  --threads-only  print the threads only\n"
     "  --internal      include leakwatch's own threads and the task runtime's workers\n"
-    "  --timeout D     HTTP connect and read timeout (default 10s)\n";
+    "  --timeout D     deadline for the whole request (default 10s)\n"
+    "  --max-snapshot-bytes N  refuse a bigger snapshot (default 256MiB)\n";
 
 }  // namespace
 
@@ -39,7 +40,7 @@ int cmd_stacks(int argc, char** argv) {
                           {"--tasks-only", false},
                           {"--threads-only", false},
                           {"--internal", false},
-                          {"--timeout", true}});
+                          {"--timeout", true}, {"--max-snapshot-bytes", true}});
   if (!args) return usage_error("stacks", args.error().message);
   if (args->help) return std::fputs(kHelp, stdout), kExitClean;
   if (args->positional.size() != 1)
@@ -48,7 +49,9 @@ int cmd_stacks(int argc, char** argv) {
     return usage_error("stacks", "--tasks-only and --threads-only exclude each other");
   auto timeout = duration_flag(*args, "--timeout", kDefaultHttpTimeoutNs);
   if (!timeout) return usage_error("stacks", timeout.error().message);
-  auto snap = read_snapshot_source(args->positional[0], *timeout);
+  auto max_bytes = size_flag(*args, "--max-snapshot-bytes", kDefaultMaxSnapshotBytes);
+  if (!max_bytes) return usage_error("stacks", max_bytes.error().message);
+  auto snap = read_snapshot_source(args->positional[0], *timeout, *max_bytes);
   if (!snap) return runtime_error(snap.error().message);
   const int debug = args->has("--group") ? 1 : 2;
   const bool leaked = args->has("--leaked");

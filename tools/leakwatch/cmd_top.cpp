@@ -14,14 +14,15 @@ namespace lw::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: leakwatch top URL|FILE [--sample TYPE] [-n N] [--timeout D]\n"
+    "usage: leakwatch top URL|FILE [--sample TYPE] [-n N] [--timeout D] [--max-snapshot-bytes N]\n"
     "\n"
     "Prints the top heap sites of a live target, or of a snapshot file (the body of\n"
     "/debug/leakwatch/snapshot saved with curl -o). Figures are the sampler's estimates.\n"
     "\n"
     "  --sample TYPE  inuse_space (default), inuse_objects, alloc_space or alloc_objects\n"
     "  -n N           how many sites (default 10)\n"
-    "  --timeout D    HTTP connect and read timeout (default 10s)\n";
+    "  --timeout D    deadline for the whole request (default 10s)\n"
+    "  --max-snapshot-bytes N  refuse a bigger snapshot (default 256MiB)\n";
 
 struct Row {
   std::vector<std::string> frames;
@@ -31,7 +32,7 @@ struct Row {
 }  // namespace
 
 int cmd_top(int argc, char** argv) {
-  auto args = parse_args("top", argc, argv, 2, {{"--sample", true}, {"-n", true}, {"--timeout", true}});
+  auto args = parse_args("top", argc, argv, 2, {{"--sample", true}, {"-n", true}, {"--timeout", true}, {"--max-snapshot-bytes", true}});
   if (!args) return usage_error("top", args.error().message);
   if (args->help) return std::fputs(kHelp, stdout), kExitClean;
   if (args->positional.size() != 1)
@@ -45,7 +46,9 @@ int cmd_top(int argc, char** argv) {
   auto timeout = duration_flag(*args, "--timeout", kDefaultHttpTimeoutNs);
   if (!timeout) return usage_error("top", timeout.error().message);
 
-  auto snap = read_snapshot_source(args->positional[0], *timeout);
+  auto max_bytes = size_flag(*args, "--max-snapshot-bytes", kDefaultMaxSnapshotBytes);
+  if (!max_bytes) return usage_error("top", max_bytes.error().message);
+  auto snap = read_snapshot_source(args->positional[0], *timeout, *max_bytes);
   if (!snap) return runtime_error(snap.error().message);
 
   store::LocationIndex by_address = store::index_locations(*snap);

@@ -1,10 +1,7 @@
-// Reading snapshots over HTTP with cpp-httplib's client. One client per request: a watcher
-// scrapes every N seconds, so keeping connections alive buys nothing and a dead target would hold
-// a half-open socket. Timeouts are bounded (connect and read) so one hung target cannot stall a
-// watch round for more than the timeout.
+// Reading snapshots over HTTP with the CLI's own client (http_get.cpp: one deadline for the whole
+// request, a cap on the body). One connection per request: a watcher scrapes every N seconds, so
+// keeping connections alive buys nothing and a dead target would hold a half-open socket.
 #include "tools/leakwatch/target.hpp"
-
-#include <httplib.h>
 
 #include <sys/stat.h>
 
@@ -14,6 +11,7 @@
 
 #include "src/base/parse.hpp"
 #include "src/snapshot/codec.hpp"
+#include "tools/leakwatch/http_get.hpp"
 
 namespace lw::cli {
 
@@ -47,33 +45,43 @@ Result<std::string> normalize_target(std::string_view text) {
   return std::string(scheme) + "://" + host_port + path;
 }
 
-Result<Fetched> fetch_snapshot(const std::string& target, std::int64_t timeout_ns) {
-  std::size_t path_start = target.find('/', target.find("://") + 3);
-  std::string base = target.substr(0, path_start);
+Result<Fetched> fetch_snapshot(const std::string& target, std::int64_t timeout_ns, std::int64_t max_bytes) {
+  std::size_t host_start = target.find("://") + 3;
+  std::size_t path_start = target.find('/', host_start);
+  if (target.compare(0, host_start, "https://") == 0)
+    return make_error(target + ": https is not supported by this leakwatch (put a plain-HTTP proxy in front, or use http://)");
+  std::string authority = target.substr(host_start, path_start == std::string::npos ? std::string::npos : path_start - host_start);
   std::string path = (path_start == std::string::npos ? "" : target.substr(path_start)) + kSnapshotPath;
-  httplib::Client client(base);
-  time_t sec = static_cast<time_t>(timeout_ns / 1'000'000'000);
-  time_t usec = static_cast<time_t>((timeout_ns % 1'000'000'000) / 1000);
-  client.set_connection_timeout(sec, usec);
-  client.set_read_timeout(sec, usec);
-  client.set_write_timeout(sec, usec);
-  if (const char* token = std::getenv("LEAKWATCH_TOKEN"); token && *token) client.set_bearer_token_auth(token);
-  auto res = client.Get(path.c_str());
-  if (!res) return make_error(target + ": " + httplib::to_string(res.error()));
-  if (res->status != 200) {
-    std::string body = res->body.substr(0, 200);
-    while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
-    return make_error(target + path.substr(path.size() - std::string_view(kSnapshotPath).size()) +
-                      ": HTTP " + std::to_string(res->status) + (body.empty() ? "" : ": " + body));
+  HttpGetOptions options;
+  options.timeout_ns = timeout_ns;
+  options.max_body_bytes = static_cast<std::size_t>(max_bytes);
+  options.body_name = "snapshot";
+  if (const char* token = std::getenv("LEAKWATCH_TOKEN"); token && *token) options.bearer_token = token;
+  auto res = http_get(authority, path, options);
+  if (!res) {
+    // Name the target as the user wrote it (scheme and path prefix too), not only host:port.
+    std::string m = res.error().message;
+    if (m.compare(0, authority.size(), authority) == 0) m = target + m.substr(authority.size());
+    return make_error(m);
   }
-  auto snap = snapshot::decode(res->body);
+  if (res->status != 200) {
+    std::string body(res->body.view().substr(0, 200));
+    while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+    for (char& c : body)
+      if (c == '\n' || c == '\r') c = ' ';
+    return make_error(target + kSnapshotPath + ": HTTP " + std::to_string(res->status) + (body.empty() ? "" : ": " + body));
+  }
+  auto snap = snapshot::decode(res->body.view());
   if (!snap) return make_error(target + ": not a leakwatch snapshot: " + snap.error().message);
   return Fetched{std::move(res->body), std::move(*snap)};
 }
 
-Result<snapshot::Snapshot> read_snapshot_source(const std::string& source, std::int64_t timeout_ns) {
+Result<snapshot::Snapshot> read_snapshot_source(const std::string& source, std::int64_t timeout_ns,
+                                                std::int64_t max_bytes) {
   struct stat sb {};
   if (stat(source.c_str(), &sb) == 0 && S_ISREG(sb.st_mode)) {
+    if (sb.st_size > max_bytes)
+      return make_error(source + ": snapshot larger than " + size_text(static_cast<std::size_t>(max_bytes)));
     std::ifstream in(source, std::ios::binary);
     std::stringstream buf;
     buf << in.rdbuf();
@@ -84,7 +92,7 @@ Result<snapshot::Snapshot> read_snapshot_source(const std::string& source, std::
   }
   auto url = normalize_target(source);
   if (!url) return make_error(source + " is neither a file nor a target URL: " + url.error().message);
-  auto f = fetch_snapshot(*url, timeout_ns);
+  auto f = fetch_snapshot(*url, timeout_ns, max_bytes);
   if (!f) return f.error();
   return std::move(f->snapshot);
 }
