@@ -4,7 +4,7 @@
 # include each other from the project root ("src/base/check.hpp", "runtime/task.hpp"); public
 # headers come from include/. DEPS are other modules (by short name) or imported targets; the
 # layering test (tests/integration/layering_test.cpp) checks the #include lines against LAYER.
-set(LEAKWATCH_MODULE_NAMES base unwind unwind_symbolizer snapshot_model runtime heap threads snapshot capture profile
+set(LEAKWATCH_MODULE_NAMES base unwind unwind_symbolizer snapshot_model runtime heap threads snapshot capture profile cpu
     store diff server)
 
 function(leakwatch_module)

@@ -241,6 +241,25 @@ std::string threads_pprof(const snapshot::Snapshot& s, ThreadSelection which,
   return b.serialize();
 }
 
+std::string cpu_pprof(const snapshot::Snapshot& s, const std::vector<CpuSampleRecord>& samples, std::int64_t period_ns,
+                      std::int64_t duration_ns) {
+  Builder b(s);
+  pb::Profile& p = b.profile();
+  b.value_type(p.mutable_period_type(), "cpu", "nanoseconds");
+  p.set_period(period_ns);
+  p.set_duration_nanos(duration_ns);
+  b.value_type(p.add_sample_type(), "samples", "count");
+  b.value_type(p.add_sample_type(), "cpu", "nanoseconds");
+  for (const CpuSampleRecord& r : samples) {
+    if (r.count <= 0) continue;
+    const auto& pcs = b.symbols().pcs(r.stack_id);
+    pb::Sample* sample = b.add_sample(pcs, {r.count, r.count * period_ns});
+    if (pcs.empty()) sample->add_location_id(b.pseudo_location_id("[unknown]"));
+    for (const auto& [k, v] : r.labels) b.string_label(sample, k, v);
+  }
+  return b.serialize();
+}
+
 std::string threadcreate_pprof(const snapshot::Snapshot& s) {
   Builder b(s);
   pb::Profile& p = b.profile();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "leakwatch/result.hpp"
@@ -41,6 +42,19 @@ std::string threads_pprof(const snapshot::Snapshot& s, ThreadSelection which,
 // threads ever created there; without it, one sample per thread under a pseudo-frame naming the
 // thread, labels tid and thread.
 std::string threadcreate_pprof(const snapshot::Snapshot& s);
+
+// CpuSampleRecord is one CPU profile sample: a stack of the snapshot, its labels and its ticks.
+struct CpuSampleRecord {
+  snapshot::StackId stack_id = 0;
+  snapshot::Labels labels;
+  std::int64_t count = 0;
+};
+
+// cpu_pprof() builds Go's CPU profile: sample types samples/count and cpu/nanoseconds, period_type
+// cpu/nanoseconds, period `period_ns` (1e9 / hz), duration_nanos, stacks and mappings from `s`
+// (its stacks and locations; tasks and heap are not read), labels as string labels.
+std::string cpu_pprof(const snapshot::Snapshot& s, const std::vector<CpuSampleRecord>& samples, std::int64_t period_ns,
+                      std::int64_t duration_ns);
 
 // delta_pprof() returns `current` minus `base` (base scaled by -1 and merged, as pprof -base and
 // Go's ?seconds=N do). Inputs may be gzipped or plain; both must have the same sample types.

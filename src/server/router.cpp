@@ -13,6 +13,7 @@
 // few slow scrapes cannot starve /metrics.
 #include "src/server/router.hpp"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <exception>
@@ -23,6 +24,7 @@
 #include "src/server/expvar_json.hpp"
 #include "src/server/host_rule.hpp"
 #include "src/server/proc_stats.hpp"
+#include "src/cpu/cpu_profile.hpp"
 #include "src/server/profile_endpoints.hpp"
 #include "src/server/prometheus_text.hpp"
 #include "src/snapshot/codec.hpp"
@@ -205,6 +207,10 @@ Response Router::dispatch(const Request& req) {
     }
     return r;
   }
+  if (name == "profile") {
+    if (!is_read(req)) return method_not_allowed(false);
+    return cpu_profile(req);
+  }
   if (find_profile(name) == nullptr) return pprof_error(404, "Unknown profile");
   if (!is_read(req)) return method_not_allowed(false);
   return profile(req, name);
@@ -236,6 +242,7 @@ Response Router::index() {
          "?debug=1'>" + p.name + "</a></td>\n\t</tr>\n";
   }
   b += "\t<tr>\n\t<td></td><td><a href='cmdline'>cmdline</a></td>\n\t</tr>\n"
+       "\t<tr>\n\t<td></td><td><a href='profile'>profile</a></td>\n\t</tr>\n"
        "\t<tr>\n\t<td></td><td><a href='symbol'>symbol</a></td>\n\t</tr>\n";
   b += "</table>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a>\n<br>\n"
        "<a href=\"threads?debug=2\">full thread stack dump</a>\n<br>\n<p>\n"
@@ -243,6 +250,8 @@ Response Router::index() {
   for (const ProfileInfo& p : profiles())
     b += std::string("<li><div class=profile-name>") + p.name + ": </div> " + p.description + "</li>\n";
   b += "<li><div class=profile-name>cmdline: </div> The command line invocation of the current program</li>\n"
+       "<li><div class=profile-name>profile: </div> CPU profile. You can specify the duration in the seconds GET "
+       "parameter. After you get the profile file, use the go tool pprof command to investigate the profile.</li>\n"
        "<li><div class=profile-name>symbol: </div> Function names for program counters: GET "
        "?0xADDR+0xADDR or POST them, one line per address found</li>\n";
   b += "</ul>\n</p>\n<p>Also: <a href='/metrics'>/metrics</a> (Prometheus), <a href='/debug/vars'>"
@@ -297,6 +306,37 @@ Response Router::profile(const Request& req, std::string_view name) {
   r.content_type = "application/octet-stream";
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + std::string(name) + "\"");
   r.body = profile::gzip(profile_proto(info, s, *query));
+  return r;
+}
+
+// The CPU profile, as Go's /debug/pprof/profile: `seconds` (default 30, at most the server's
+// max_profile_seconds) of sampling at 100 Hz, then the gzipped profile. One at a time in the
+// process: another request gets Go's 500 "cpu profiling already in use". A worker thread is held
+// for the duration, as for delta profiles (and counted with them).
+Response Router::cpu_profile(const Request& req) {
+  auto query = parse_profile_query(req, options_.max_profile_seconds);
+  if (!query) return pprof_error(400, query.error().message);
+  if (query->debug != 0) return pprof_error(400, "the CPU profile has no debug text; omit debug");
+  const std::int64_t seconds = query->seconds > 0 ? query->seconds : std::min<std::int64_t>(30, options_.max_profile_seconds);
+  if (deltas_in_flight_.fetch_add(1) >= options_.max_concurrent_deltas) {
+    deltas_in_flight_.fetch_sub(1);
+    Response r = pprof_error(503, "too many delta profiles in progress; try again later");
+    r.headers.emplace_back("Retry-After", std::to_string(seconds));
+    return r;
+  }
+  struct Release {
+    std::atomic<int>* n;
+    ~Release() { n->fetch_sub(1); }
+  } release{&deltas_in_flight_};
+  auto wait = [this](std::int64_t s) {
+    return options_.wait ? options_.wait(s) : (std::this_thread::sleep_for(std::chrono::seconds(s)), true);
+  };
+  auto data = cpu::profile_for(seconds, cpu::kDefaultHz, wait);
+  if (!data) return pprof_error(500, "Could not enable CPU profiling: " + data.error().message);
+  Response r;
+  r.content_type = "application/octet-stream";
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"profile\"");
+  r.body = profile::gzip(*data);
   return r;
 }
 

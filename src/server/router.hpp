@@ -57,6 +57,7 @@ class Router {
   Response symbol(const Request& req);
   Response profile(const Request& req, std::string_view name);
   Response delta_profile(std::string_view name, const ProfileQuery& query);
+  Response cpu_profile(const Request& req);
   Response snapshot(const Request& req);
   // counters() is a CaptureDepth::kCounters snapshot at most counters_max_age_ns old.
   std::shared_ptr<const snapshot::Snapshot> counters();

@@ -81,7 +81,8 @@ TEST_CASE("unknown paths and profiles are 404 with a plain message") {
   CHECK(unknown.status == 404);
   CHECK(unknown.body == "Unknown profile\n");
   CHECK(unknown.header("X-Go-Pprof") == "1");
-  CHECK(router.handle(get("/debug/pprof/profile")).status == 404);  // no CPU profile here
+  CHECK(router.handle(get("/debug/pprof/profile", {{"debug", "1"}})).status == 400);  // the CPU profile has no text form
+  CHECK(router.handle(get("/debug/pprof/profile", {{"seconds", "0"}})).status == 400);
   CHECK(router.handle(get("/")).status == 404);
   CHECK(router.handle(get("/etc/passwd")).status == 404);
   CHECK(router.handle(get("/debug/pprof/../../etc/passwd")).status == 404);

@@ -1,0 +1,116 @@
+// The CPU profile end to end: the cpu_burn fixture (ten labelled tasks in calculation(), a thread
+// in spin_forever()) profiled over HTTP and read by go tool pprof.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <string>
+
+#include "tests/integration/fixture_process.hpp"
+#include "tests/integration/run_command.hpp"
+#include "tests/profile/pprof_raw.hpp"
+
+namespace {
+
+using lw::test::run_command;
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// cpu_seconds() is the process's user + system CPU time (/proc/PID/stat, clock ticks).
+double cpu_seconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string f;
+  unsigned long long utime = 0, stime = 0;
+  for (int field = 3; fields >> f; ++field) {
+    if (field == 14) utime = std::stoull(f);
+    if (field == 15) {
+      stime = std::stoull(f);
+      break;
+    }
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::string pprof(const std::string& args) {
+  auto r = run_command("cd /tmp && HOME=/tmp GOCACHE=/tmp/lw_gocache go tool pprof " + args + " 2>&1");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  return r.output;
+}
+
+}  // namespace
+
+TEST_CASE("go tool pprof reads the CPU profile: the busy functions on top, counts true to the CPU used, labels") {
+  lw::test::FixtureProcess app(LW_CPU_BURN, {}, {"LEAKWATCH_HTTP=127.0.0.1:0"}, "cpu_burn: ready");
+  REQUIRE_MESSAGE(app.ok(), app.output());
+  const std::string url = app.url() + "/debug/pprof/profile?seconds=3";
+  const std::string file = "/tmp/lw_cpu_" + std::to_string(app.pid()) + ".pb.gz";
+  // The CPU used while the profile samples: from the request to 3 s later (building the profile
+  // afterwards costs CPU too, which no sample can see).
+  const double cpu_before = cpu_seconds(app.pid());
+  auto fetched = std::async(std::launch::async, [&] {
+    return run_command("curl -s -o '" + file + "' -w '%{http_code}' '" + url + "'");
+  });
+  usleep(3'000'000);
+  const double cpu_used = cpu_seconds(app.pid()) - cpu_before;
+  REQUIRE(fetched.get().output == "200");
+
+  const lw::test::RawProfile raw = lw::test::parse_raw(pprof("-raw '" + file + "'"));
+  CHECK(contains(raw.sample_types, "samples/count"));
+  CHECK(contains(raw.sample_types, "cpu/nanoseconds"));
+  long long total = 0, busy = 0, tenant_a = 0, tenant_b = 0;
+  for (const auto& s : raw.samples) {
+    total += s.values.at(0);
+    CHECK(s.values.at(1) == s.values.at(0) * 10'000'000);  // 100 Hz: 10 ms a sample
+    bool in_busy = false;
+    for (const auto& f : s.frames) in_busy = in_busy || contains(f, "calculation") || contains(f, "spin_forever");
+    if (in_busy) busy += s.values.at(0);
+    for (const auto& l : s.labels) {
+      if (contains(l, "tenant:[a]")) tenant_a += s.values.at(0);
+      if (contains(l, "tenant:[b]")) tenant_b += s.values.at(0);
+    }
+  }
+  const double expected = cpu_used * 100;
+  std::printf("CPU profile of 3 s: %lld samples for %.2f CPU seconds (%.0f expected at 100 Hz, ratio %.3f); "
+              "%.1f%% in calculation/spin_forever; tenant=a %lld, tenant=b %lld\n",
+              total, cpu_used, expected, static_cast<double>(total) / expected, 100.0 * static_cast<double>(busy) / static_cast<double>(total),
+              tenant_a, tenant_b);
+  CHECK(static_cast<double>(total) >= expected * 0.85);
+  CHECK(static_cast<double>(total) <= expected * 1.15);
+  CHECK(static_cast<double>(busy) >= 0.8 * static_cast<double>(total));
+  CHECK(tenant_a > 0);
+  CHECK(tenant_b > 0);
+
+  // -top names both busy functions; -tagfocus keeps one tenant's tasks only.
+  const std::string top = pprof("-top '" + file + "'");
+  CHECK(contains(top, "calculation"));
+  CHECK(contains(top, "spin_forever"));
+  const lw::test::RawProfile a = lw::test::parse_raw(pprof("-raw -tagfocus=tenant=a '" + file + "'"));
+  REQUIRE(!a.samples.empty());
+  for (const auto& s : a.samples) {
+    bool labelled_a = false;
+    for (const auto& l : s.labels) labelled_a = labelled_a || contains(l, "tenant:[a]");
+    CHECK(labelled_a);
+  }
+  std::remove(file.c_str());
+}
+
+TEST_CASE("one CPU profile at a time: a second request is refused while the first runs") {
+  lw::test::FixtureProcess app(LW_CPU_BURN, {}, {"LEAKWATCH_HTTP=127.0.0.1:0"}, "cpu_burn: ready");
+  REQUIRE_MESSAGE(app.ok(), app.output());
+  const std::string url = app.url() + "/debug/pprof/profile?seconds=2";
+  auto first = std::async(std::launch::async, [&] { return run_command("curl -s -o /dev/null -w '%{http_code}' '" + url + "'"); });
+  usleep(500'000);
+  auto second = run_command("curl -s -w ' %{http_code}' '" + url + "'");
+  CHECK(contains(second.output, "cpu profiling already in use"));
+  CHECK(contains(second.output, " 500"));
+  CHECK(first.get().output == "200");
+  auto bad = run_command("curl -s -w ' %{http_code}' '" + app.url() + "/debug/pprof/profile?seconds=abc'");
+  CHECK(contains(bad.output, " 400"));
+}
