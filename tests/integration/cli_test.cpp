@@ -380,8 +380,14 @@ TEST_CASE("SIGINT and SIGTERM stop a watch cleanly with every round stored") {
   ScriptedTarget target([](int i) { return healthy(i); });
   for (const char* sig : {"INT", "TERM"}) {
     TempDb db;
+    // The signal goes once two rounds are stored (a slow start, under a sanitizer on a loaded
+    // machine, must not meet the signal before the CLI's handlers are in).
+    const std::string two_stored =
+        "python3 -c \"import sqlite3,sys; c=sqlite3.connect('file:" + db.path +
+        "?mode=ro', uri=True); sys.exit(0 if c.execute('select count(*) from snapshots').fetchone()[0] >= 2 else 1)\"";
     auto r = run_command(kCli + " watch " + target.url() + " --every 50ms --db " + db.path +
-                         " & pid=$!; sleep 0.6; kill -" + sig + " $pid; wait $pid; echo \"exit=$?\"");
+                         " & pid=$!; for i in $(seq 400); do " + two_stored + " 2>/dev/null && break; sleep 0.05; done; kill -" +
+                         sig + " $pid; wait $pid; echo \"exit=$?\"");
     CHECK_MESSAGE(contains(r.output, "exit=0"), r.output);
     CHECK(contains(r.output, "leakwatch: stopped after "));
     // The summary's count is what the store holds.
