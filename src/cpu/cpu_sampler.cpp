@@ -8,9 +8,11 @@
 // interrupted in malloc, dlopen or an exception throw could hold. Where that is not safe it keeps
 // only the interrupted pc. Nothing in the handler allocates; the sample goes into the ring.
 //
-// Threads created while sampling get their timer at the collector's next look at /proc/self/task
-// (every 100 ms): a thread that lives and dies between two looks goes unsampled. Timers of threads
-// that exited stop by themselves (their clock is dead) and are deleted at that look.
+// Threads created while sampling make their own timer as they start (the thread registry's start
+// hook, base::run_thread_start_hook()) and hand it to the collector through a fixed table; threads
+// the registry did not start (created before it was loaded, or by raw clone) get theirs at the
+// collector's next look at /proc/self/task (every 100 ms). Timers of threads that exited stop by
+// themselves (their clock is dead) and are deleted at that look.
 #include "src/cpu/cpu_sampler.hpp"
 
 #include <signal.h>
@@ -29,6 +31,7 @@
 #include "src/base/current_task.hpp"
 #include "src/base/self_scope.hpp"
 #include "src/base/thread_role.hpp"
+#include "src/base/thread_start_hook.hpp"
 #include "src/cpu/sample_ring.hpp"
 #include "src/threads/proc_task.hpp"
 #include "src/unwind/handler_unwind.hpp"
@@ -42,6 +45,61 @@ constexpr int kLookEvery = 5;  // drains between two looks at /proc/self/task
 
 std::atomic<SampleRing*> g_ring{nullptr};
 std::atomic<bool> g_handler_installed{false};
+std::atomic<long> g_period_ns{0};  // the running sampling's tick; 0 when none
+
+// Adopted is a timer a starting thread made for itself, waiting for the collector to take it.
+struct Adopted {
+  std::atomic<int> state{0};  // 0 free, 1 being written, 2 ready for the collector
+  int tid = 0;
+  timer_t id{};
+};
+constexpr std::size_t kAdoptSlots = 1024;
+Adopted g_adopt[kAdoptSlots];
+std::atomic<int> g_hooks_running{0};
+
+// arm() makes a CPU-time timer for `tid` ticking every `period_ns`.
+bool arm(int tid, long period_ns, timer_t* out) noexcept {
+  sigevent sev {};
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = SIGPROF;
+  sev._sigev_un._tid = tid;
+  timer_t id{};
+  if (timer_create(os_threads::thread_cpu_clock(tid), &sev, &id) != 0) return false;
+  itimerspec spec{};
+  spec.it_interval.tv_sec = period_ns / 1'000'000'000L;
+  spec.it_interval.tv_nsec = period_ns % 1'000'000'000L;
+  spec.it_value = spec.it_interval;
+  if (timer_settime(id, 0, &spec, nullptr) != 0) {
+    timer_delete(id);
+    return false;
+  }
+  *out = id;
+  return true;
+}
+
+// on_thread_start() runs on every thread the registry starts: while a sampling runs, the thread
+// arms its own timer at once and leaves it in g_adopt. Never allocates (timer_create with
+// SIGEV_THREAD_ID is one system call).
+void on_thread_start() noexcept {
+  g_hooks_running.fetch_add(1, std::memory_order_acq_rel);
+  const long period = g_period_ns.load(std::memory_order_acquire);
+  timer_t id{};
+  const int tid = static_cast<int>(syscall(SYS_gettid));
+  if (period > 0 && arm(tid, period, &id)) {
+    bool kept = false;
+    for (std::size_t i = 0; i < kAdoptSlots && !kept; ++i) {
+      int expected = 0;
+      if (g_adopt[i].state.compare_exchange_strong(expected, 1, std::memory_order_acquire)) {
+        g_adopt[i].tid = tid;
+        g_adopt[i].id = id;
+        g_adopt[i].state.store(2, std::memory_order_release);
+        kept = true;
+      }
+    }
+    if (!kept) timer_delete(id);  // the table is full: the collector's next look arms it
+  }
+  g_hooks_running.fetch_sub(1, std::memory_order_acq_rel);
+}
 
 void on_sigprof(int, siginfo_t* info, void* context) {
   const int saved_errno = errno;
@@ -95,24 +153,26 @@ std::mutex g_session_mu;  // guards g_session
 Session* g_session = nullptr;
 
 bool add_timer(Session* s, int tid) {
-  sigevent sev {};
-  sev.sigev_notify = SIGEV_THREAD_ID;
-  sev.sigev_signo = SIGPROF;
-  sev._sigev_un._tid = tid;
   timer_t id{};
-  if (timer_create(os_threads::thread_cpu_clock(tid), &sev, &id) != 0) return false;
-  const long period_ns = 1'000'000'000L / s->hz;
-  itimerspec spec{};
-  spec.it_interval.tv_sec = period_ns / 1'000'000'000L;
-  spec.it_interval.tv_nsec = period_ns % 1'000'000'000L;
-  spec.it_value = spec.it_interval;
-  if (timer_settime(id, 0, &spec, nullptr) != 0) {
-    timer_delete(id);
-    return false;
-  }
+  if (!arm(tid, 1'000'000'000L / s->hz, &id)) return false;
   s->timers.emplace(tid, id);
   ++s->out.threads_timed;
   return true;
+}
+
+// adopt() takes the timers starting threads made (a thread already timed keeps its first one).
+void adopt(Session* s) {
+  for (Adopted& a : g_adopt) {
+    if (a.state.load(std::memory_order_acquire) != 2) continue;
+    if (s->timers.emplace(a.tid, a.id).second) {
+      ++s->out.threads_timed;
+      os_threads::ProcThread p;
+      if (os_threads::read_proc_thread(a.tid, &p, false)) s->out.thread_names[a.tid] = p.name;
+    } else {
+      timer_delete(a.id);
+    }
+    a.state.store(0, std::memory_order_release);
+  }
 }
 
 // look() gives every new thread a timer and a name, and deletes the timers of threads gone.
@@ -154,6 +214,7 @@ void collect(Session* s) {
   std::unique_lock<std::mutex> lock(s->mu);
   for (int round = 0; !s->stop; ++round) {
     lock.unlock();
+    adopt(s);
     if (round % kLookEvery == 0) look(s);
     drain(s);
     lock.lock();
@@ -179,12 +240,14 @@ Result<void> start_sampling(int hz) {
   }
   s->out.start_unix_ns = base::wall_now_ns();
   g_ring.store(s->ring, std::memory_order_release);
+  g_period_ns.store(1'000'000'000L / hz, std::memory_order_release);
   // The collector blocks every signal: SIGPROF ticks belong to the threads that use the CPU.
   sigset_t all, saved;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
   s->collector = std::thread(collect, s);
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  base::set_thread_start_hook(on_thread_start);  // after the collector: it is not sampled
   g_session = s;
   return {};
 }
@@ -204,6 +267,12 @@ Result<Sampled> stop_sampling() {
   }
   s->cv.notify_all();
   s->collector.join();
+  // No starting thread may arm a timer after the last adoption: unhook, wait out the hooks in
+  // progress, adopt what they left.
+  base::set_thread_start_hook(nullptr);
+  g_period_ns.store(0, std::memory_order_release);
+  while (g_hooks_running.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  adopt(s);
   for (auto& [tid, id] : s->timers) timer_delete(id);
   s->timers.clear();
   s->out.duration_ns = base::wall_now_ns() - s->out.start_unix_ns;

@@ -14,6 +14,7 @@
 
 #include "src/base/clock.hpp"
 #include "src/base/current_task.hpp"
+#include "src/base/thread_start_hook.hpp"
 #include "src/threads/current_slot.hpp"
 #include "src/threads/libc_threads.hpp"
 #include "src/unwind/capture.hpp"
@@ -42,6 +43,7 @@ LW_THREAD_HOOK void* start_thread(void* p) {
   slot->site = note_create_site(slot->create_stack);
   count_created();
   slot->state.store(SlotState::kRunning, std::memory_order_release);
+  base::run_thread_start_hook();
   ExitMark mark{slot};
   return slot->start_routine(slot->start_arg);
 }
