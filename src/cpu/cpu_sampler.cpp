@@ -11,7 +11,7 @@
 // Threads created while sampling make their own timer as they start (the thread registry's start
 // hook, base::run_thread_start_hook()) and hand it to the collector through a fixed table; threads
 // the registry did not start (created before it was loaded, or by raw clone) get theirs at the
-// collector's next look at /proc/self/task (every 100 ms). Timers of threads that exited stop by
+// collector's next look at /proc/self/task (every 500 ms). Timers of threads that exited stop by
 // themselves (their clock is dead) and are deleted at that look.
 #include "src/cpu/cpu_sampler.hpp"
 
