@@ -309,6 +309,37 @@ Response Router::profile(const Request& req, std::string_view name) {
   return r;
 }
 
+namespace {
+
+// DeltaSlot holds one of the slots for requests that keep a worker waiting (delta profiles, the
+// CPU profile) while it lives; held() is false when every slot was taken.
+class DeltaSlot {
+ public:
+  DeltaSlot(std::atomic<int>* in_flight, int limit) : n_(in_flight), held_(n_->fetch_add(1) < limit) {}
+  ~DeltaSlot() { n_->fetch_sub(1); }
+  DeltaSlot(const DeltaSlot&) = delete;
+  DeltaSlot& operator=(const DeltaSlot&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  std::atomic<int>* n_;
+  bool held_;
+};
+
+Response busy_with_deltas(std::int64_t seconds) {
+  Response r = pprof_error(503, "too many delta profiles in progress; try again later");
+  r.headers.emplace_back("Retry-After", std::to_string(seconds));
+  return r;
+}
+
+}  // namespace
+
+bool Router::wait_seconds(std::int64_t seconds) {
+  if (options_.wait) return options_.wait(seconds);
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  return true;
+}
+
 // The CPU profile, as Go's /debug/pprof/profile: `seconds` (default 30, at most the server's
 // max_profile_seconds) of sampling at 100 Hz, then the gzipped profile. One at a time in the
 // process: another request gets Go's 500 "cpu profiling already in use". A worker thread is held
@@ -318,20 +349,9 @@ Response Router::cpu_profile(const Request& req) {
   if (!query) return pprof_error(400, query.error().message);
   if (query->debug != 0) return pprof_error(400, "the CPU profile has no debug text; omit debug");
   const std::int64_t seconds = query->seconds > 0 ? query->seconds : std::min<std::int64_t>(30, options_.max_profile_seconds);
-  if (deltas_in_flight_.fetch_add(1) >= options_.max_concurrent_deltas) {
-    deltas_in_flight_.fetch_sub(1);
-    Response r = pprof_error(503, "too many delta profiles in progress; try again later");
-    r.headers.emplace_back("Retry-After", std::to_string(seconds));
-    return r;
-  }
-  struct Release {
-    std::atomic<int>* n;
-    ~Release() { n->fetch_sub(1); }
-  } release{&deltas_in_flight_};
-  auto wait = [this](std::int64_t s) {
-    return options_.wait ? options_.wait(s) : (std::this_thread::sleep_for(std::chrono::seconds(s)), true);
-  };
-  auto data = cpu::profile_for(seconds, cpu::kDefaultHz, wait);
+  DeltaSlot slot(&deltas_in_flight_, options_.max_concurrent_deltas);
+  if (!slot.held()) return busy_with_deltas(seconds);
+  auto data = cpu::profile_for(seconds, cpu::kDefaultHz, [this](std::int64_t s) { return wait_seconds(s); });
   if (!data) return pprof_error(500, "Could not enable CPU profiling: " + data.error().message);
   Response r;
   r.content_type = "application/octet-stream";
@@ -343,21 +363,11 @@ Response Router::cpu_profile(const Request& req) {
 Response Router::delta_profile(std::string_view name, const ProfileQuery& query) {
   const ProfileInfo& info = *find_profile(name);
   const std::int64_t seconds = query.seconds;
-  if (deltas_in_flight_.fetch_add(1) >= options_.max_concurrent_deltas) {
-    deltas_in_flight_.fetch_sub(1);
-    Response r = pprof_error(503, "too many delta profiles in progress; try again later");
-    r.headers.emplace_back("Retry-After", std::to_string(seconds));
-    return r;
-  }
-  struct Release {
-    std::atomic<int>* n;
-    ~Release() { n->fetch_sub(1); }
-  } release{&deltas_in_flight_};
+  DeltaSlot slot(&deltas_in_flight_, options_.max_concurrent_deltas);
+  if (!slot.held()) return busy_with_deltas(seconds);
 
   std::string base = profile_proto(info, options_.source(CaptureDepth::kFull), query);
-  bool waited = options_.wait ? options_.wait(seconds)
-                              : (std::this_thread::sleep_for(std::chrono::seconds(seconds)), true);
-  if (!waited) return pprof_error(503, "server is shutting down");
+  if (!wait_seconds(seconds)) return pprof_error(503, "server is shutting down");
   std::string current = profile_proto(info, options_.source(CaptureDepth::kFull), query);
   auto delta = profile_delta(base, current);
   if (!delta) return pprof_error(500, "cannot compute the delta profile: " + delta.error().message);

@@ -58,6 +58,8 @@ class Router {
   Response profile(const Request& req, std::string_view name);
   Response delta_profile(std::string_view name, const ProfileQuery& query);
   Response cpu_profile(const Request& req);
+  // wait_seconds() waits as options.wait does (a sleep without one); false when cut short.
+  bool wait_seconds(std::int64_t seconds);
   Response snapshot(const Request& req);
   // counters() is a CaptureDepth::kCounters snapshot at most counters_max_age_ns old.
   std::shared_ptr<const snapshot::Snapshot> counters();
