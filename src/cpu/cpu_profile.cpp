@@ -5,7 +5,11 @@
 // was made.
 #include "src/cpu/cpu_profile.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <map>
+#include <mutex>
 
 #include "leakwatch/cpu_profile.hpp"
 #include "leakwatch/task_info.hpp"
@@ -14,11 +18,6 @@
 #include "src/profile/pprof_builder.hpp"
 #include "src/snapshot/capture.hpp"
 #include "src/snapshot/stack_interner.hpp"
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <mutex>
 
 namespace lw::cpu {
 

@@ -15,6 +15,7 @@
 // themselves (their clock is dead) and are deleted at that look.
 #include "src/cpu/cpu_sampler.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -23,6 +24,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <new>
 #include <set>
 #include <thread>
 #include <ucontext.h>
@@ -224,9 +226,28 @@ void collect(Session* s) {
   }
 }
 
+// A child forked while a profile runs inherits none of its timers nor its collector, but would
+// inherit the start hook and the ring: its new threads would arm timers nobody drains or deletes.
+// The child starts with no profile (the parent's session is left as it is, never touched again).
+void forget_sampling_in_child() {
+  base::set_thread_start_hook(nullptr);
+  g_period_ns.store(0, std::memory_order_relaxed);
+  g_ring.store(nullptr, std::memory_order_relaxed);
+  for (Adopted& a : g_adopt) a.state.store(0, std::memory_order_relaxed);
+  g_hooks_running.store(0, std::memory_order_relaxed);
+  new (&g_session_mu) std::mutex();  // another thread of the parent may have held it
+  g_session = nullptr;
+}
+
+const bool kForgetInChild = [] {
+  pthread_atfork(nullptr, nullptr, forget_sampling_in_child);
+  return true;
+}();
+
 }  // namespace
 
 Result<void> start_sampling(int hz) {
+  (void)kForgetInChild;
   if (hz < 1 || hz > kMaxHz) return make_error("hz must be from 1 to " + std::to_string(kMaxHz));
   base::SelfScope self;
   std::lock_guard<std::mutex> lock(g_session_mu);

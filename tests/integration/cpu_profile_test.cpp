@@ -114,3 +114,23 @@ TEST_CASE("one CPU profile at a time: a second request is refused while the firs
   auto bad = run_command("curl -s -w ' %{http_code}' '" + app.url() + "/debug/pprof/profile?seconds=abc'");
   CHECK(contains(bad.output, " 400"));
 }
+
+TEST_CASE("lw::start_cpu_profile and stop_cpu_profile write a profile go tool pprof reads") {
+  const std::string file = "/tmp/lw_cpu_api_" + std::to_string(getpid()) + ".pb.gz";
+  auto r = run_command(std::string("'") + LW_CPU_BURN + "' --profile-to '" + file + "' 2>&1");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  const std::string top = pprof("-top '" + file + "'");
+  CHECK(contains(top, "spin_forever"));
+  CHECK(contains(top, "calculation"));
+  long long total = 0;
+  for (const auto& s : lw::test::parse_raw(pprof("-raw '" + file + "'")).samples) total += s.values.at(0);
+  CHECK(total >= 100);  // two busy threads for a second at 100 Hz: ~200
+  std::remove(file.c_str());
+}
+
+TEST_CASE("a child forked while a profile runs is not profiled: its new threads arm no timer") {
+  auto r = run_command(std::string("'") + LW_CPU_BURN + "' --fork-check 2>&1");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.output, "child holds 0 timers"));
+}
