@@ -73,6 +73,7 @@
 #include "runtime/task_cancelled.hpp"
 #include "src/base/check.hpp"
 #include "src/base/clock.hpp"
+#include "src/base/contention_event.hpp"
 #include "src/base/current_task.hpp"
 #include "src/base/log.hpp"
 #include "src/base/task_stacks.hpp"
@@ -726,9 +727,25 @@ void wake(Parker* p, int fired) noexcept {
   }
 }
 
+namespace {
+
+// blocks_in_profile() says which waits the block profile counts: Go's (channels, select, mutex,
+// wait group), not sleeps, descriptor waits or yields.
+bool blocks_in_profile(WaitReason r) noexcept {
+  return r == WaitReason::kChanSend || r == WaitReason::kChanReceive || r == WaitReason::kSelect ||
+         r == WaitReason::kMutexLock || r == WaitReason::kWaitGroupWait;
+}
+
+}  // namespace
+
 int wait(Parker* p, WaitReason reason, const void* object, std::int64_t deadline_ns) noexcept {
   Task* t = p->task;
   Runtime* rt = t ? t->rt : g_rt.load(std::memory_order_acquire);
+  // The block profile's clock starts here, only while the profile is on; a task woken before it
+  // parked did not block and is not counted.
+  const std::int64_t block_start =
+      base::block_profile_rate() > 0 && blocks_in_profile(reason) ? base::now_ns() : 0;
+  bool blocked = t == nullptr;
   Runtime::TimerEntry timer{p, false, {}};
   if (deadline_ns >= 0 && rt != nullptr) {
     std::lock_guard<std::mutex> g(rt->timer_mu);
@@ -767,6 +784,7 @@ int wait(Parker* p, WaitReason reason, const void* object, std::int64_t deadline
       t->state.store(static_cast<std::uint8_t>(TaskState::kWaiting), std::memory_order_relaxed);
       t->after = AfterSwitch::kPark;
       switch_away(t);
+      blocked = true;
     }
     t->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
     t->wait_object.store(0, std::memory_order_relaxed);
@@ -779,7 +797,9 @@ int wait(Parker* p, WaitReason reason, const void* object, std::int64_t deadline
       timer.armed = false;
     }
   }
-  return p->fired.load(std::memory_order_relaxed);
+  const int fired = p->fired.load(std::memory_order_relaxed);
+  if (block_start != 0 && blocked && fired != kFiredCancel) base::block_event(base::now_ns() - block_start, 0);
+  return fired;
 }
 
 void publish_blocked(Task* t, void* const* chans, int n) noexcept {

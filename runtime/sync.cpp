@@ -12,6 +12,8 @@
 #include "runtime/scheduler.hpp"
 #include "runtime/sync_internal.hpp"
 #include "runtime/task_cancelled.hpp"
+#include "src/base/clock.hpp"
+#include "src/base/contention_event.hpp"
 #include "src/base/log.hpp"
 
 namespace lw::detail {
@@ -54,6 +56,21 @@ void remove(SyncState* s, WaitNode* n) {
     }
   }
   n->queued = false;
+}
+
+// charge_waiters() is the delay an unlock ends: how long `first` (the waiter it hands over to) and
+// the waiters queued from `rest` on have waited since they were last charged, Go's mutex profile
+// event. The others' clocks restart now, so the next unlock charges only what comes after.
+// Waiters queued while the profile was off (since_ns 0) are not counted.
+std::int64_t charge_waiters(const WaitNode* first, WaitNode* rest) {
+  const std::int64_t now = base::now_ns();
+  std::int64_t sum = first->since_ns > 0 ? now - first->since_ns : 0;
+  for (WaitNode* x = rest; x; x = x->next) {
+    if (x->since_ns <= 0) continue;
+    sum += now - x->since_ns;
+    x->since_ns = now;
+  }
+  return sum;
 }
 
 // pop_claimed() removes waiters from the front until one is claimed by us.
@@ -224,6 +241,7 @@ void Mutex::lock() {
   bool self_deadlock = !s_.owner_gone && s_.owner == p && s_.owner_id == (t ? t->id : 0);
   rt::begin_wait(p);
   WaitNode node{p};
+  if (base::mutex_profile_fraction() > 0) node.since_ns = base::now_ns();
   detail::enqueue(&s_, &node);
   const char* doom = nullptr;
   if (self_deadlock) {
@@ -252,6 +270,7 @@ void Mutex::lock() {
 void Mutex::unlock() {
   rt::Parker* p = rt::current_parker();
   rt::Parker* next = nullptr;
+  std::int64_t contention_ns = 0;  // the waiters' delay this unlock ends, when sampled (Go's mutex profile)
   {
     SpinGuard g(&s_);
     if (s_.count == 0 || s_.owner_gone || s_.owner != p || s_.owner_id != (p->task ? p->task->id : 0)) {
@@ -269,6 +288,10 @@ void Mutex::unlock() {
       next = n->parker;
       s_.owner = next;
       s_.owner_id = next->task ? next->task->id : 0;
+      if (base::mutex_profile_fraction() > 0) [[unlikely]] {
+        const std::int64_t delay_ns = detail::charge_waiters(n, s_.head);
+        if (base::mutex_sampled()) contention_ns = delay_ns;
+      }
     } else {
       s_.count = 0;
       s_.owner = nullptr;
@@ -276,6 +299,10 @@ void Mutex::unlock() {
     }
   }
   if (next) rt::wake(next, 0);
+  if (contention_ns > 0) {
+    base::mutex_event(contention_ns, 0);
+    asm volatile("" ::: "memory");  // not a tail call: the event's stack starts in this frame
+  }
 }
 
 void WaitGroup::add(std::int64_t n) {

@@ -12,6 +12,7 @@ struct WaitNode {
   rt::Parker* parker = nullptr;
   WaitNode* next = nullptr;
   bool queued = false;
+  std::int64_t since_ns = 0;  // monotonic, when queued while the mutex profile was on; else 0
 };
 
 }  // namespace lw::detail

@@ -6,6 +6,7 @@
 #include "leakwatch/version.hpp"  // IWYU pragma: export
 #include "leakwatch/heap.hpp"     // IWYU pragma: export
 #include "leakwatch/cpu_profile.hpp"  // IWYU pragma: export
+#include "leakwatch/contention_profile.hpp"  // IWYU pragma: export
 #include "leakwatch/runtime.hpp"    // IWYU pragma: export
 #include "leakwatch/chan.hpp"       // IWYU pragma: export
 #include "leakwatch/select.hpp"     // IWYU pragma: export

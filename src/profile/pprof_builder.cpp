@@ -260,6 +260,22 @@ std::string cpu_pprof(const snapshot::Snapshot& s, const std::vector<CpuSampleRe
   return b.serialize();
 }
 
+std::string contention_pprof(const snapshot::Snapshot& s, const std::vector<ContentionRecord>& records) {
+  Builder b(s);
+  pb::Profile& p = b.profile();
+  b.value_type(p.mutable_period_type(), "contentions", "count");
+  p.set_period(1);
+  b.value_type(p.add_sample_type(), "contentions", "count");
+  b.value_type(p.add_sample_type(), "delay", "nanoseconds");
+  for (const ContentionRecord& r : records) {
+    if (r.count <= 0) continue;
+    const auto& pcs = b.symbols().pcs(r.stack_id);
+    pb::Sample* sample = b.add_sample(pcs, {r.count, r.delay_ns});
+    if (pcs.empty()) sample->add_location_id(b.pseudo_location_id("[unknown]"));
+  }
+  return b.serialize();
+}
+
 std::string threadcreate_pprof(const snapshot::Snapshot& s) {
   Builder b(s);
   pb::Profile& p = b.profile();

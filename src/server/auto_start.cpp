@@ -22,6 +22,7 @@
 #include "src/base/self_scope.hpp"
 #include "src/base/parse.hpp"
 #include "src/base/serve_env.hpp"
+#include "src/cpu/contention_profile.hpp"
 
 namespace lw {
 namespace {
@@ -48,6 +49,7 @@ std::string process_comm() {
 }
 
 __attribute__((constructor)) void start_from_environment() {
+  cpu::contention_from_environment();  // the profiles' rates, served or not
   const base::ServePlan plan = base::serve_plan_from_environment();
   if (plan.address == nullptr || !base::claim_auto_server()) return;
   const char* address = plan.address;

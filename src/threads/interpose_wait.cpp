@@ -4,11 +4,13 @@
 // So the uncontended lock costs one extra call, and nothing here allocates or takes a lock that can.
 // Condition and barrier waits always block, so they always publish.
 //
-// Unlocks are not hooked: the owner of a mutex is read from glibc's pthread_mutex_t at capture time
-// (deadlock_proof.cpp).
+// The owner of a mutex is read from glibc's pthread_mutex_t at capture time (deadlock_proof.cpp),
+// so unlocks need no bookkeeping; the unlock hook only serves the mutex profile, and while that is
+// off it is one load and a jump to glibc.
 #include <errno.h>
 #include <semaphore.h>
 
+#include "src/base/contention_event.hpp"
 #include "src/threads/current_slot.hpp"
 #include "src/threads/libc_threads.hpp"
 
@@ -33,9 +35,29 @@ LW_THREAD_HOOK [[gnu::noinline]] int contended_wrlock(pthread_rwlock_t* l) noexc
   return lw::os_threads::g_lock_calls.rwlock_wrlock(l);
 }
 
+// A contended unlock charges the delay of every thread still waiting for the mutex to the
+// unlocker's stack (Go's mutex profile), recorded for 1 in n of them. glibc's lock word says
+// whether anyone may wait: 2 for the normal kinds, the FUTEX_WAITERS bit (negative) for the robust
+// and priority-inheriting ones. Waiters are charged while the mutex is still held; the event is
+// recorded after it is released.
+LW_THREAD_HOOK [[gnu::noinline]] int profiled_mutex_unlock(pthread_mutex_t* m) noexcept {
+  const int word = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
+  if (word != 2 && word >= 0) return lw::os_threads::g_lock_calls.mutex_unlock(m);
+  const std::int64_t delay_ns = lw::os_threads::charge_waiters(m);
+  const bool sampled = delay_ns > 0 && lw::base::mutex_sampled();
+  const int rc = lw::os_threads::g_lock_calls.mutex_unlock(m);
+  if (sampled) lw::base::mutex_event(delay_ns, 0);
+  return rc;
+}
+
 }  // namespace
 
 extern "C" {
+
+LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_mutex_unlock(pthread_mutex_t* m) {
+  if (lw::base::mutex_profile_fraction() > 0) [[unlikely]] return profiled_mutex_unlock(m);
+  return lw::os_threads::g_lock_calls.mutex_unlock(m);
+}
 
 LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_mutex_lock(pthread_mutex_t* m) {
   const int rc = lw::os_threads::g_lock_calls.mutex_trylock(m);

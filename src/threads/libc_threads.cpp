@@ -7,7 +7,8 @@
 namespace lw::os_threads {
 
 constinit LockCalls g_lock_calls = {lw_glibc_mutex_lock,   lw_glibc_mutex_trylock, lw_glibc_rwlock_rdlock,
-                                    lw_glibc_rwlock_tryrdlock, lw_glibc_rwlock_wrlock, lw_glibc_rwlock_trywrlock};
+                                    lw_glibc_rwlock_tryrdlock, lw_glibc_rwlock_wrlock, lw_glibc_rwlock_trywrlock,
+                                    lw_glibc_mutex_unlock};
 
 namespace {
 
@@ -36,7 +37,9 @@ void rebind_locks() noexcept {
   find(&c.rwlock_tryrdlock, "pthread_rwlock_tryrdlock", "GLIBC_2.34");
   find(&c.rwlock_wrlock, "pthread_rwlock_wrlock", "GLIBC_2.34");
   find(&c.rwlock_trywrlock, "pthread_rwlock_trywrlock", "GLIBC_2.34");
-  if (c.mutex_lock && c.mutex_trylock && c.rwlock_rdlock && c.rwlock_tryrdlock && c.rwlock_wrlock && c.rwlock_trywrlock)
+  find(&c.mutex_unlock, "pthread_mutex_unlock", "GLIBC_2.2.5");
+  if (c.mutex_lock && c.mutex_trylock && c.rwlock_rdlock && c.rwlock_tryrdlock && c.rwlock_wrlock && c.rwlock_trywrlock &&
+      c.mutex_unlock)
     g_lock_calls = c;
 }
 

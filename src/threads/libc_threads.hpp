@@ -19,6 +19,7 @@
 extern "C" {
 int lw_glibc_mutex_lock(pthread_mutex_t*);
 int lw_glibc_mutex_trylock(pthread_mutex_t*);
+int lw_glibc_mutex_unlock(pthread_mutex_t*);
 int lw_glibc_rwlock_rdlock(pthread_rwlock_t*);
 int lw_glibc_rwlock_tryrdlock(pthread_rwlock_t*);
 int lw_glibc_rwlock_wrlock(pthread_rwlock_t*);
@@ -26,6 +27,7 @@ int lw_glibc_rwlock_trywrlock(pthread_rwlock_t*);
 }
 __asm__(".symver lw_glibc_mutex_lock, __pthread_mutex_lock@GLIBC_2.2.5");
 __asm__(".symver lw_glibc_mutex_trylock, __pthread_mutex_trylock@GLIBC_2.2.5");
+__asm__(".symver lw_glibc_mutex_unlock, __pthread_mutex_unlock@GLIBC_2.2.5");
 __asm__(".symver lw_glibc_rwlock_rdlock, __pthread_rwlock_rdlock@GLIBC_2.2.5");
 __asm__(".symver lw_glibc_rwlock_tryrdlock, __pthread_rwlock_tryrdlock@GLIBC_2.2.5");
 __asm__(".symver lw_glibc_rwlock_wrlock, __pthread_rwlock_wrlock@GLIBC_2.2.5");
@@ -44,6 +46,7 @@ struct LockCalls {
   int (*rwlock_tryrdlock)(pthread_rwlock_t*);
   int (*rwlock_wrlock)(pthread_rwlock_t*);
   int (*rwlock_trywrlock)(pthread_rwlock_t*);
+  int (*mutex_unlock)(pthread_mutex_t*);
 };
 extern LockCalls g_lock_calls;
 

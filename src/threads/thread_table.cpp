@@ -39,6 +39,7 @@ class TableLock {
       }
     }
   }
+  bool try_lock() noexcept { return !locked_.exchange(true, std::memory_order_acquire); }
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
  private:
@@ -190,7 +191,9 @@ void begin_wait(ThreadSlot* slot, WaitKind kind, const void* object, bool timed)
   slot->wait_kind.store(kind, std::memory_order_relaxed);
   slot->wait_timed.store(timed, std::memory_order_relaxed);
   slot->wait_object.store(reinterpret_cast<std::uintptr_t>(object), std::memory_order_relaxed);
-  slot->wait_since_ns.store(base::wall_now_ns(), std::memory_order_relaxed);
+  const std::int64_t now = base::wall_now_ns();
+  slot->wait_since_ns.store(now, std::memory_order_relaxed);
+  slot->charged_since_ns.store(now, std::memory_order_relaxed);
   slot->wait_seq.fetch_add(1, std::memory_order_release);
 }
 
@@ -331,6 +334,13 @@ ThreadSlot* find_by_tid(int tid) noexcept {
 void for_each_live(void (*fn)(const ThreadSlot&, void*), void* arg) noexcept {
   Guard g(g_lock);
   for (ThreadSlot* s = g_live; s != nullptr; s = s->next_live) fn(*s, arg);
+}
+
+bool try_for_each_live(void (*fn)(const ThreadSlot&, void*), void* arg) noexcept {
+  if (!g_lock.try_lock()) return false;
+  for (ThreadSlot* s = g_live; s != nullptr; s = s->next_live) fn(*s, arg);
+  g_lock.unlock();
+  return true;
 }
 
 void for_each_site(void (*fn)(const CreateSite&, void*), void* arg) noexcept {

@@ -69,6 +69,9 @@ struct ThreadSlot {
   std::atomic<bool> wait_timed{false};
   std::atomic<std::uint64_t> wait_object{0};
   std::atomic<std::int64_t> wait_since_ns{0};
+  // The mutex profile's clock for this wait: where the next contended unlock starts charging it
+  // (wait_since_ns at first; each unlock that charged it moves it on, by compare-and-swap).
+  std::atomic<std::int64_t> charged_since_ns{0};
 
   // The start routine and argument, kept here between pthread_create and the thread's start, so
   // creating a thread needs no allocation of ours.
@@ -144,6 +147,10 @@ ThreadSlot* find_by_tid(int tid) noexcept;
 // for_each_live() calls fn(slot, arg) for every slot on the live list, under the table lock: fn
 // must be short and must not allocate or call into the table.
 void for_each_live(void (*fn)(const ThreadSlot&, void*), void* arg) noexcept;
+
+// try_for_each_live() is for_each_live() when the table lock is free at once, else false: for
+// callers that may run while this thread holds it (a fork handler's pthread calls).
+bool try_for_each_live(void (*fn)(const ThreadSlot&, void*), void* arg) noexcept;
 
 // for_each_site() calls fn for every creation site with a non-zero count.
 void for_each_site(void (*fn)(const CreateSite&, void*), void* arg) noexcept;

@@ -41,7 +41,7 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
     {"snapshot", {"base", "snapshot_model"}},
     {"profile", {"base", "snapshot_model"}},
     {"capture", {"base", "unwind", "snapshot_model", "runtime", "heap", "threads", "profile"}},
-    {"cpu", {"base", "unwind", "threads", "snapshot_model", "capture", "profile"}},
+    {"cpu", {"base", "unwind", "heap", "threads", "snapshot_model", "capture", "profile"}},
     {"store", {"base", "snapshot_model", "snapshot"}},
     {"diff", {"base", "snapshot_model", "snapshot", "profile"}},
     {"server", {"base", "unwind", "snapshot_model", "runtime", "heap", "threads", "snapshot", "capture", "profile", "cpu"}},

@@ -1,0 +1,32 @@
+// The debug=1 text keeps Go's shape, which `go tool pprof` parses as a legacy contention profile:
+// a "--- contention:" (or "--- mutex:") header, "name=value" lines, then "cycles count @ pcs"
+// records. Frames are printed as in the other count profiles (profile_symbols.hpp).
+#include "src/profile/contention_text.hpp"
+
+#include <algorithm>
+
+#include "src/profile/profile_symbols.hpp"
+
+namespace lw::profile {
+
+void write_contention_text(std::ostream& os, const snapshot::Snapshot& s, const std::vector<ContentionRecord>& records,
+                           bool mutex, std::int64_t mutex_fraction) {
+  SnapshotSymbols sym(s);
+  std::vector<const ContentionRecord*> order;
+  for (const ContentionRecord& r : records)
+    if (r.count > 0) order.push_back(&r);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const ContentionRecord* a, const ContentionRecord* b) { return a->delay_ns > b->delay_ns; });
+  os << (mutex ? "--- mutex:\n" : "--- contention:\n") << "cycles/second=1000000000\n";
+  if (mutex) os << "sampling period=" << mutex_fraction << '\n';
+  for (const ContentionRecord* r : order) {
+    os << r->delay_ns << ' ' << r->count << " @";
+    const auto& pcs = sym.pcs(r->stack_id);
+    for (std::uint64_t pc : pcs) os << ' ' << hex(pc);
+    if (pcs.empty()) os << " 0x0";
+    os << '\n';
+    write_stack_record(os, sym, pcs, is_runtime_frame);
+  }
+}
+
+}  // namespace lw::profile
