@@ -11,19 +11,15 @@
 
 #include <cstdlib>
 #include <mutex>
-#include <sstream>
 #include <vector>
 
 #include "leakwatch/contention_profile.hpp"
 #include "src/base/clock.hpp"
+#include "src/base/contention_event.hpp"
 #include "src/base/log.hpp"
 #include "src/base/parse.hpp"
 #include "src/base/self_scope.hpp"
 #include "src/heap/stack_table.hpp"
-#include "src/profile/contention_text.hpp"
-#include "src/profile/pprof_builder.hpp"
-#include "src/snapshot/capture.hpp"
-#include "src/snapshot/stack_interner.hpp"
 #include "src/unwind/fast_capture.hpp"
 
 namespace lw::cpu {
@@ -34,14 +30,14 @@ using base::ContentionProfile;
 constinit heap::StackTable g_block_sites(kContentionStacks);
 constinit heap::StackTable g_mutex_sites(kContentionStacks);
 
-heap::StackTable& sites(ContentionProfile which) noexcept {
+heap::StackTable& sites_of(ContentionProfile which) noexcept {
   return which == ContentionProfile::kBlock ? g_block_sites : g_mutex_sites;
 }
 
 void record(ContentionProfile which, std::int64_t delay_ns, std::int64_t rate, int skip) noexcept {
   unwind::StackTrace trace;
   unwind::capture_stack_fast(&trace, skip + 1);
-  heap::StackTable& table = sites(which);
+  heap::StackTable& table = sites_of(which);
   const std::uint32_t site = table.intern(trace);
   // Go's scaling (runtime/mprof.go saveblockevent): a block event shorter than the rate was taken
   // with probability delay/rate, so it stands for rate/delay events and rate nanoseconds; a mutex
@@ -72,45 +68,26 @@ void install_recorder() noexcept {
   });
 }
 
-// snapshot_of() turns one table into records whose stacks live in the returned snapshot.
-snapshot::Snapshot snapshot_of(ContentionProfile which, std::vector<profile::ContentionRecord>* out) {
-  snapshot::Snapshot s;
-  s.time_unix_ns = base::wall_now_ns();
-  s.process = snapshot::read_process_info();
-  s.mappings = snapshot::read_mappings();
-  snapshot::StackInterner stacks(&s);
-  sites(which).for_each([&](const unwind::StackTrace& t, const heap::SiteFigures& f) {
-    std::vector<std::uint64_t> pcs(t.pc, t.pc + t.depth);
-    profile::ContentionRecord r;
-    r.stack_id = stacks.intern(pcs);
-    r.count = static_cast<std::int64_t>((f.alloc_units + heap::kObjectUnit / 2) / heap::kObjectUnit);
-    r.delay_ns = static_cast<std::int64_t>(f.alloc_bytes);
-    if (r.count == 0 && r.delay_ns > 0) r.count = 1;
-    out->push_back(r);
+void add_sites(const heap::StackTable& table, snapshot::ContentionProfile* out, snapshot::StackInterner* stacks) {
+  table.for_each([&](const unwind::StackTrace& t, const heap::SiteFigures& f) {
+    snapshot::ContentionSite site;
+    site.stack_id = stacks->intern(std::vector<std::uint64_t>(t.pc, t.pc + t.depth));
+    site.count = static_cast<std::int64_t>((f.alloc_units + heap::kObjectUnit / 2) / heap::kObjectUnit);
+    site.delay_ns = static_cast<std::int64_t>(f.alloc_bytes);
+    if (site.count == 0 && site.delay_ns > 0) site.count = 1;
+    out->sites.push_back(site);
   });
-  snapshot::symbolize_stacks(&s);
-  return s;
 }
 
 }  // namespace
 
-std::string contention_proto(ContentionProfile which) {
+void add_contention(snapshot::Snapshot* s, snapshot::StackInterner* stacks) {
   base::SelfScope self;
-  std::vector<profile::ContentionRecord> records;
-  snapshot::Snapshot s = snapshot_of(which, &records);
-  return profile::contention_pprof(s, records);
+  s->block.rate = base::block_profile_rate();
+  s->mutex.rate = base::mutex_profile_fraction();
+  add_sites(g_block_sites, &s->block, stacks);
+  add_sites(g_mutex_sites, &s->mutex, stacks);
 }
-
-std::string contention_text(ContentionProfile which) {
-  base::SelfScope self;
-  std::vector<profile::ContentionRecord> records;
-  snapshot::Snapshot s = snapshot_of(which, &records);
-  std::ostringstream os;
-  profile::write_contention_text(os, s, records, which == ContentionProfile::kMutex, base::mutex_profile_fraction());
-  return os.str();
-}
-
-std::size_t contention_stacks(ContentionProfile which) noexcept { return sites(which).sites(); }
 
 void contention_from_environment() {
   auto read = [](const char* name, std::int64_t max, auto apply) {

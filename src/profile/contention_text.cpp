@@ -4,22 +4,25 @@
 #include "src/profile/contention_text.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "src/profile/profile_symbols.hpp"
 
 namespace lw::profile {
 
-void write_contention_text(std::ostream& os, const snapshot::Snapshot& s, const std::vector<ContentionRecord>& records,
-                           bool mutex, std::int64_t mutex_fraction) {
+void write_contention_text(std::ostream& os, const snapshot::Snapshot& s, base::ContentionProfile which) {
+  const bool mutex = which == base::ContentionProfile::kMutex;
+  const snapshot::ContentionProfile& profile = mutex ? s.mutex : s.block;
   SnapshotSymbols sym(s);
-  std::vector<const ContentionRecord*> order;
-  for (const ContentionRecord& r : records)
+  std::vector<const snapshot::ContentionSite*> order;
+  for (const snapshot::ContentionSite& r : profile.sites)
     if (r.count > 0) order.push_back(&r);
-  std::stable_sort(order.begin(), order.end(),
-                   [](const ContentionRecord* a, const ContentionRecord* b) { return a->delay_ns > b->delay_ns; });
+  std::stable_sort(order.begin(), order.end(), [](const snapshot::ContentionSite* a, const snapshot::ContentionSite* b) {
+    return a->delay_ns > b->delay_ns;
+  });
   os << (mutex ? "--- mutex:\n" : "--- contention:\n") << "cycles/second=1000000000\n";
-  if (mutex) os << "sampling period=" << mutex_fraction << '\n';
-  for (const ContentionRecord* r : order) {
+  if (mutex) os << "sampling period=" << profile.rate << '\n';
+  for (const snapshot::ContentionSite* r : order) {
     os << r->delay_ns << ' ' << r->count << " @";
     const auto& pcs = sym.pcs(r->stack_id);
     for (std::uint64_t pc : pcs) os << ' ' << hex(pc);

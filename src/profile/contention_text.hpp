@@ -5,18 +5,16 @@
 
 #include <cstdint>
 #include <ostream>
-#include <string>
-#include <vector>
 
-#include "src/profile/pprof_builder.hpp"
+#include "src/base/contention_event.hpp"
 #include "src/snapshot/model.hpp"
 
 namespace lw::profile {
 
 // write_contention_text() writes Go's debug=1 form: "--- contention:" (block) or "--- mutex:",
 // "cycles/second=1000000000" (our cycles are nanoseconds), for the mutex profile "sampling
-// period=N", then per record, by delay descending, "delay count @ 0x.. 0x.." and its frames.
-void write_contention_text(std::ostream& os, const snapshot::Snapshot& s, const std::vector<ContentionRecord>& records,
-                           bool mutex, std::int64_t mutex_fraction);
+// period=N" (its fraction), then per stack, by delay descending, "delay count @ 0x.. 0x.." and
+// its frames.
+void write_contention_text(std::ostream& os, const snapshot::Snapshot& s, base::ContentionProfile which);
 
 }  // namespace lw::profile

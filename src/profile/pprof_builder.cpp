@@ -260,14 +260,14 @@ std::string cpu_pprof(const snapshot::Snapshot& s, const std::vector<CpuSampleRe
   return b.serialize();
 }
 
-std::string contention_pprof(const snapshot::Snapshot& s, const std::vector<ContentionRecord>& records) {
+std::string contention_pprof(const snapshot::Snapshot& s, base::ContentionProfile which) {
   Builder b(s);
   pb::Profile& p = b.profile();
   b.value_type(p.mutable_period_type(), "contentions", "count");
   p.set_period(1);
   b.value_type(p.add_sample_type(), "contentions", "count");
   b.value_type(p.add_sample_type(), "delay", "nanoseconds");
-  for (const ContentionRecord& r : records) {
+  for (const snapshot::ContentionSite& r : (which == base::ContentionProfile::kMutex ? s.mutex : s.block).sites) {
     if (r.count <= 0) continue;
     const auto& pcs = b.symbols().pcs(r.stack_id);
     pb::Sample* sample = b.add_sample(pcs, {r.count, r.delay_ns});

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "leakwatch/result.hpp"
+#include "src/base/contention_event.hpp"
 #include "src/profile/goroutine_text.hpp"
 #include "src/profile/thread_text.hpp"
 #include "src/snapshot/model.hpp"
@@ -56,17 +57,9 @@ struct CpuSampleRecord {
 std::string cpu_pprof(const snapshot::Snapshot& s, const std::vector<CpuSampleRecord>& samples, std::int64_t period_ns,
                       std::int64_t duration_ns);
 
-// ContentionRecord is one stack's total in a block or mutex profile: `count` events (scaled up
-// for sampling, as Go does) that waited, or made others wait, `delay_ns` in all.
-struct ContentionRecord {
-  snapshot::StackId stack_id = 0;
-  std::int64_t count = 0;
-  std::int64_t delay_ns = 0;
-};
-
-// contention_pprof() builds the profile as Go's printCountCycleProfile does: period_type
+// contention_pprof() builds s.block or s.mutex as Go's printCountCycleProfile does: period_type
 // contentions/count, period 1, sample types contentions/count and delay/nanoseconds.
-std::string contention_pprof(const snapshot::Snapshot& s, const std::vector<ContentionRecord>& records);
+std::string contention_pprof(const snapshot::Snapshot& s, base::ContentionProfile which);
 
 // delta_pprof() returns `current` minus `base` (base scaled by -1 and merged, as pprof -base and
 // Go's ?seconds=N do). Inputs may be gzipped or plain; both must have the same sample types.

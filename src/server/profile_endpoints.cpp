@@ -6,6 +6,7 @@
 
 #include <sstream>
 
+#include "src/profile/contention_text.hpp"
 #include "src/profile/goroutine_text.hpp"
 #include "src/profile/heap_text.hpp"
 #include "src/profile/pprof_builder.hpp"
@@ -16,6 +17,10 @@ namespace {
 
 constexpr ProfileInfo kProfiles[] = {
     {"allocs", "A sampling of all past memory allocations", true},
+    {"block",
+     "Stack traces that led to blocking on synchronization primitives (on with LEAKWATCH_BLOCK_RATE or "
+     "lw::set_block_profile_rate)",
+     true},
     {"goroutine",
      "Stack traces of all current tasks (goroutines). Use debug=2 as a query parameter to export in "
      "the same format as an unrecovered panic.",
@@ -27,6 +32,10 @@ constexpr ProfileInfo kProfiles[] = {
     {"heap",
      "A sampling of memory allocations of live objects. The gc GET parameter is accepted and "
      "ignored: there is no collector to run.",
+     true},
+    {"mutex",
+     "Stack traces of holders of contended mutexes (on with LEAKWATCH_MUTEX_FRACTION or "
+     "lw::set_mutex_profile_fraction)",
      true},
     {"threadcreate", "Stack traces that led to the creation of new OS threads", true},
     {"threadleak",
@@ -58,6 +67,8 @@ std::size_t profile_count(const ProfileInfo& p, const snapshot::Snapshot& s, std
   std::string_view n = p.name;
   if (n == "heap" || n == "allocs") return s.heap.sites.size();
   if (n == "goroutine") return s.tasks.size();
+  if (n == "block") return s.block.sites.size();
+  if (n == "mutex") return s.mutex.sites.size();
   if (n == "goroutineleak") {
     std::size_t leaked = 0;
     for (const auto& t : s.tasks) leaked += t.leaked ? 1 : 0;
@@ -78,6 +89,8 @@ std::string profile_proto(const ProfileInfo& p, const snapshot::Snapshot& s, con
   if (n == "goroutine") return profile::goroutine_pprof(s, profile::TaskSelection::kAll);
   if (n == "goroutineleak") return profile::goroutine_pprof(s, profile::TaskSelection::kLeaked);
   if (n == "threadcreate") return profile::threadcreate_pprof(s);
+  if (n == "block") return profile::contention_pprof(s, base::ContentionProfile::kBlock);
+  if (n == "mutex") return profile::contention_pprof(s, base::ContentionProfile::kMutex);
   return profile::threads_pprof(s, thread_selection(n), q.include_internal);
 }
 
@@ -92,6 +105,10 @@ std::string profile_text(const ProfileInfo& p, const snapshot::Snapshot& s, cons
     profile::write_goroutine_text(os, s, q.debug, profile::TaskSelection::kLeaked);
   else if (n == "threadcreate")
     profile::write_threadcreate_text(os, s);
+  else if (n == "block")
+    profile::write_contention_text(os, s, base::ContentionProfile::kBlock);
+  else if (n == "mutex")
+    profile::write_contention_text(os, s, base::ContentionProfile::kMutex);
   else
     profile::write_thread_text(os, s, q.debug, thread_selection(n), q.include_internal);
   return os.str();

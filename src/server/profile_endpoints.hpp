@@ -1,5 +1,5 @@
 // profile_endpoints.hpp: the profiles served under /debug/pprof/ (heap, allocs, goroutine,
-// goroutineleak, threads, threadleak, threadcreate), each rendered from one Snapshot by the
+// goroutineleak, threads, threadleak, threadcreate, block, mutex), each rendered from one Snapshot by the
 // writers in src/profile. Pure; thread-safe; allocates.
 #pragma once
 

@@ -24,7 +24,6 @@
 #include "src/server/expvar_json.hpp"
 #include "src/server/host_rule.hpp"
 #include "src/server/proc_stats.hpp"
-#include "src/cpu/contention_profile.hpp"
 #include "src/cpu/cpu_profile.hpp"
 #include "src/server/profile_endpoints.hpp"
 #include "src/server/prometheus_text.hpp"
@@ -33,10 +32,6 @@
 
 namespace lw::server {
 namespace {
-
-base::ContentionProfile contention_of(std::string_view name) {
-  return name == "mutex" ? base::ContentionProfile::kMutex : base::ContentionProfile::kBlock;
-}
 
 
 constexpr std::string_view kPprofPrefix = "/debug/pprof/";
@@ -217,10 +212,6 @@ Response Router::dispatch(const Request& req) {
     if (!is_read(req)) return method_not_allowed(false);
     return cpu_profile(req);
   }
-  if (name == "block" || name == "mutex") {
-    if (!is_read(req)) return method_not_allowed(false);
-    return contention_profile(req, name);
-  }
   if (find_profile(name) == nullptr) return pprof_error(404, "Unknown profile");
   if (!is_read(req)) return method_not_allowed(false);
   return profile(req, name);
@@ -251,9 +242,6 @@ Response Router::index() {
     b += "\t<tr>\n\t<td>" + std::to_string(profile_count(p, s, threads)) + "</td><td><a href='" + p.name +
          "?debug=1'>" + p.name + "</a></td>\n\t</tr>\n";
   }
-  for (const char* name : {"block", "mutex"})
-    b += "\t<tr>\n\t<td>" + std::to_string(cpu::contention_stacks(contention_of(name))) + "</td><td><a href='" + name +
-         "?debug=1'>" + name + "</a></td>\n\t</tr>\n";
   b += "\t<tr>\n\t<td></td><td><a href='cmdline'>cmdline</a></td>\n\t</tr>\n"
        "\t<tr>\n\t<td></td><td><a href='profile'>profile</a></td>\n\t</tr>\n"
        "\t<tr>\n\t<td></td><td><a href='symbol'>symbol</a></td>\n\t</tr>\n";
@@ -262,10 +250,6 @@ Response Router::index() {
        "Profile Descriptions:\n<ul>\n";
   for (const ProfileInfo& p : profiles())
     b += std::string("<li><div class=profile-name>") + p.name + ": </div> " + p.description + "</li>\n";
-  b += "<li><div class=profile-name>block: </div> Stack traces that led to blocking on synchronization primitives "
-       "(set with LEAKWATCH_BLOCK_RATE or lw::set_block_profile_rate)</li>\n"
-       "<li><div class=profile-name>mutex: </div> Stack traces of holders of contended mutexes (set with "
-       "LEAKWATCH_MUTEX_FRACTION or lw::set_mutex_profile_fraction)</li>\n";
   b += "<li><div class=profile-name>cmdline: </div> The command line invocation of the current program</li>\n"
        "<li><div class=profile-name>profile: </div> CPU profile. You can specify the duration in the seconds GET "
        "parameter. After you get the profile file, use the go tool pprof command to investigate the profile.</li>\n"
@@ -374,34 +358,6 @@ Response Router::cpu_profile(const Request& req) {
   r.content_type = "application/octet-stream";
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"profile\"");
   r.body = profile::gzip(*data);
-  return r;
-}
-
-// The block and mutex profiles, as Go serves them: the totals since start, debug=1 text, or with
-// ?seconds=N the difference over the next N seconds (a worker held meanwhile, as for deltas).
-Response Router::contention_profile(const Request& req, std::string_view name) {
-  const base::ContentionProfile which = contention_of(name);
-  auto query = parse_profile_query(req, options_.max_profile_seconds);
-  if (!query) return pprof_error(400, query.error().message);
-  Response r;
-  if (query->seconds > 0) {
-    if (query->debug != 0) return pprof_error(400, "seconds and debug params are incompatible");
-    DeltaSlot slot(&deltas_in_flight_, options_.max_concurrent_deltas);
-    if (!slot.held()) return busy_with_deltas(query->seconds);
-    std::string base = cpu::contention_proto(which);
-    if (!wait_seconds(query->seconds)) return pprof_error(503, "server is shutting down");
-    auto delta = profile_delta(base, cpu::contention_proto(which));
-    if (!delta) return pprof_error(500, "cannot compute the delta profile: " + delta.error().message);
-    r.body = profile::gzip(*delta);
-  } else if (query->debug != 0) {
-    r.body = cpu::contention_text(which);
-    return r;
-  } else {
-    r.body = profile::gzip(cpu::contention_proto(which));
-  }
-  r.content_type = "application/octet-stream";
-  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + std::string(name) +
-                                                    (query->seconds > 0 ? "-delta\"" : "\""));
   return r;
 }
 

@@ -58,7 +58,6 @@ class Router {
   Response profile(const Request& req, std::string_view name);
   Response delta_profile(std::string_view name, const ProfileQuery& query);
   Response cpu_profile(const Request& req);
-  Response contention_profile(const Request& req, std::string_view name);
   // wait_seconds() waits as options.wait does (a sleep without one); false when cut short.
   bool wait_seconds(std::int64_t seconds);
   Response snapshot(const Request& req);

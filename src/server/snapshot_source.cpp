@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "src/base/clock.hpp"
+#include "src/cpu/contention_profile.hpp"
 #include "src/server/proc_stats.hpp"
 #include "src/snapshot/capture.hpp"
 #include "src/snapshot/capture_heap.hpp"
@@ -27,10 +28,17 @@ const char* to_string(CaptureDepth d) {
 }
 
 snapshot::Snapshot capture_this_process(CaptureDepth depth) {
-  if (depth == CaptureDepth::kFull) return snapshot::capture_snapshot();
+  if (depth == CaptureDepth::kFull) {
+    snapshot::Snapshot s = snapshot::capture_snapshot();
+    snapshot::StackInterner stacks(&s);
+    cpu::add_contention(&s, &stacks);
+    snapshot::symbolize_stacks(&s);
+    return s;
+  }
   snapshot::Snapshot s;
   s.time_unix_ns = base::wall_now_ns();
   snapshot::StackInterner stacks(&s);
+  if (depth == CaptureDepth::kCounters) cpu::add_contention(&s, &stacks);  // the index's counts
   snapshot::capture_heap(&s, &stacks);
   snapshot::capture_tasks(&s, &stacks);
   snapshot::ThreadCaptureOptions threads;

@@ -62,6 +62,16 @@ std::string encode(const Snapshot& s) {
     h->set_inuse_bytes(site.inuse_bytes);
   }
 
+  for (auto [from, to] : {std::pair{&s.block, m.mutable_block()}, std::pair{&s.mutex, m.mutable_mutex()}}) {
+    to->set_rate(from->rate);
+    for (const ContentionSite& site : from->sites) {
+      pb::ContentionSite* c = to->add_sites();
+      c->set_stack_id(site.stack_id);
+      c->set_count(site.count);
+      c->set_delay_ns(site.delay_ns);
+    }
+  }
+
   for (const TaskRecord& t : s.tasks) {
     pb::TaskRecord* r = m.add_tasks();
     r->set_id(t.id);
@@ -167,6 +177,12 @@ Result<Snapshot> decode(std::string_view bytes) {
   for (const pb::HeapSite& h : m.heap().sites())
     s.heap.sites.push_back({h.stack_id(), h.alloc_objects(), h.alloc_bytes(), h.inuse_objects(),
                             h.inuse_bytes()});
+
+  for (auto [from, to] : {std::pair{&m.block(), &s.block}, std::pair{&m.mutex(), &s.mutex}}) {
+    to->rate = from->rate();
+    to->sites.reserve(static_cast<std::size_t>(from->sites_size()));
+    for (const pb::ContentionSite& c : from->sites()) to->sites.push_back({c.stack_id(), c.count(), c.delay_ns()});
+  }
 
   s.tasks.reserve(static_cast<std::size_t>(m.tasks_size()));
   for (const pb::TaskRecord& r : m.tasks()) {

@@ -68,6 +68,21 @@ struct HeapProfile {
   std::vector<HeapSite> sites;
 };
 
+// ContentionSite is one stack's total in the block or mutex profile: events (scaled up for
+// sampling, as Go does) that waited there, or made others wait, and the delay in all.
+struct ContentionSite {
+  StackId stack_id = 0;
+  std::int64_t count = 0;
+  std::int64_t delay_ns = 0;
+};
+
+// ContentionProfile is the block or mutex profile since start. `rate`: the block profile's rate
+// in ns, the mutex profile's fraction n; 0 while off.
+struct ContentionProfile {
+  std::int64_t rate = 0;
+  std::vector<ContentionSite> sites;
+};
+
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
 // TaskRecord is one task as the registry saw it at capture time.
@@ -200,6 +215,8 @@ struct Snapshot {
   std::uint64_t threads_created = 0;    // threads created through pthread_create since start (monotonic)
   std::uint64_t leaked_threads = 0;     // threads proven leaked at capture time
   bool threads_tracked = false;         // the thread registry was present (false: only tid/name from /proc)
+  ContentionProfile block;              // Go's block profile (waits, at the waiter's stack)
+  ContentionProfile mutex;              // Go's mutex profile (contention, at the unlocker's stack)
 };
 
 // find_stack() / find_location() look up by id / address; nullptr when absent. Linear: build an

@@ -679,7 +679,7 @@ TEST_CASE("export writes stored snapshots as profiles go tool pprof reads") {
       {"--snapshot 1 --base 9 --profile heap -o " + db.dir + "/y", "no snapshot 9 in"},
       {"--snapshot one --profile heap -o x", "--snapshot: want a snapshot id, got 'one'"},
       {"--snapshot 1 -o x", "--profile is required"},
-      {"--snapshot 1 --profile cpu -o x", "--profile: want heap, allocs, goroutine, goroutineleak, threads, threadleak or threadcreate, got 'cpu'"},
+      {"--snapshot 1 --profile cpu -o x", "--profile: want heap, allocs, goroutine, goroutineleak, threads, threadleak, threadcreate, block or mutex, got 'cpu'"},
       {"--snapshot 1 --profile heap", "-o OUT is required"},
       {"--snapshot 7 --profile heap -o " + db.dir + "/x", "no snapshot 7 in " + db.path},
       {"--snapshot 1 --profile heap -o /nonexistent-dir/x.pb.gz", "cannot write /nonexistent-dir/x.pb.gz"},

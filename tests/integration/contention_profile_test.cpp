@@ -112,5 +112,16 @@ TEST_CASE("block and mutex profiles with known answers, read by go tool pprof an
   CHECK(charged_to(pprof_raw(dir + ".delta.pb.gz"), "receive_slowly").delay_ns == 0);
   auto bad = run_command("curl -s -w ' %{http_code}' '" + app.url() + "/debug/pprof/block?seconds=1&debug=1'");
   CHECK(contains(bad.output, "400"));
+
+#ifdef LW_CLI
+  // The snapshot carries both profiles: stored by `leakwatch snapshot`, written back by export.
+  const std::string cli = std::string("'") + LW_CLI + "'";
+  auto stored = run_command(cli + " snapshot " + app.url() + " --db " + dir + ".db 2>&1");
+  REQUIRE_MESSAGE(stored.exit_code == 0, stored.output);
+  auto exported = run_command(cli + " export --db " + dir + ".db --snapshot 1 --profile mutex -o " + dir + ".export.pb.gz 2>&1");
+  REQUIRE_MESSAGE(exported.exit_code == 0, exported.output);
+  check_near(static_cast<double>(charged_to(pprof_raw(dir + ".export.pb.gz"), "hold_lw_mutex").delay_ns), 5e9, 0.10,
+             "exported mutex profile at hold_lw_mutex (ns)");
+#endif
   run_command("rm -f " + dir + ".*");
 }

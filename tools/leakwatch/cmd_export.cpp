@@ -27,7 +27,8 @@ constexpr const char* kHelp =
     "  --snapshot ID    the snapshot (ids are printed by 'snapshot' and 'diff')\n"
     "  --base ID        subtract this earlier snapshot (a delta profile)\n"
     "  --profile TYPE   heap (inuse_space by default), allocs (alloc_space by default),\n"
-    "                   goroutine, goroutineleak, threads, threadleak or threadcreate\n"
+    "                   goroutine, goroutineleak, threads, threadleak, threadcreate,\n"
+    "                   block or mutex\n"
     "  -o OUT           the file to write ('-' for standard output)\n";
 
 Result<std::int64_t> snapshot_id(const Args& a, std::string_view flag) {
@@ -45,11 +46,14 @@ Result<std::string> build(const snapshot::Snapshot& s, const std::string& kind) 
   if (kind == "goroutineleak") return profile::goroutine_pprof(s, profile::TaskSelection::kLeaked);
   if (kind == "threads") return profile::threads_pprof(s, profile::ThreadSelection::kAll);
   if (kind == "threadleak") return profile::threads_pprof(s, profile::ThreadSelection::kLeaked);
+  if (kind == "block") return profile::contention_pprof(s, base::ContentionProfile::kBlock);
+  if (kind == "mutex") return profile::contention_pprof(s, base::ContentionProfile::kMutex);
   return profile::threadcreate_pprof(s);
 }
 
-constexpr const char* kKinds[] = {"heap", "allocs", "goroutine", "goroutineleak", "threads", "threadleak", "threadcreate"};
-constexpr const char* kKindList = "heap, allocs, goroutine, goroutineleak, threads, threadleak or threadcreate";
+constexpr const char* kKinds[] = {"heap",    "allocs",     "goroutine",    "goroutineleak", "threads",
+                                  "threadleak", "threadcreate", "block", "mutex"};
+constexpr const char* kKindList = "heap, allocs, goroutine, goroutineleak, threads, threadleak, threadcreate, block or mutex";
 
 bool known_kind(const std::string& kind) {
   for (const char* k : kKinds)
