@@ -1,5 +1,7 @@
 #include "src/base/contention_event.hpp"
 
+#include "src/base/self_scope.hpp"
+
 namespace lw::base {
 namespace {
 
@@ -27,7 +29,7 @@ constinit std::atomic<std::uint64_t> g_dropped{0};
 
 [[gnu::noinline]] void call_recorder(ContentionProfile which, std::int64_t delay_ns, std::int64_t rate, int skip) noexcept {
   ContentionRecorder r = g_recorder.load(std::memory_order_acquire);
-  if (r == nullptr) return;
+  if (r == nullptr || in_self_work()) return;  // leakwatch's own waits are not the program's
   if (tls_recording) {
     g_dropped.fetch_add(1, std::memory_order_relaxed);
     return;

@@ -20,6 +20,7 @@
 #include "src/base/parse.hpp"
 #include "src/base/self_scope.hpp"
 #include "src/heap/stack_table.hpp"
+#include "src/unwind/capture.hpp"
 #include "src/unwind/fast_capture.hpp"
 
 namespace lw::cpu {
@@ -37,6 +38,15 @@ heap::StackTable& sites_of(ContentionProfile which) noexcept {
 void record(ContentionProfile which, std::int64_t delay_ns, std::int64_t rate, int skip) noexcept {
   unwind::StackTrace trace;
   unwind::capture_stack_fast(&trace, skip + 1);
+  // The frame-pointer walk trusts the frame under the caller; here the caller is leakwatch's hook,
+  // and the frame under it is often libstdc++ (std::thread::join), built without frame pointers,
+  // whose caller the walk would skip. Such a stack is taken again with DWARF unwinding.
+  for (std::uint32_t i = 1; i + 1 < trace.depth; ++i) {
+    if (unwind::in_frameless_module(trace.pc[i])) {
+      unwind::capture_stack(&trace, skip + 1);
+      break;
+    }
+  }
   heap::StackTable& table = sites_of(which);
   const std::uint32_t site = table.intern(trace);
   // Go's scaling (runtime/mprof.go saveblockevent): a block event shorter than the rate was taken

@@ -13,6 +13,7 @@
 #include "src/base/contention_event.hpp"
 #include "src/threads/current_slot.hpp"
 #include "src/threads/libc_threads.hpp"
+#include "src/threads/wait_profile.hpp"
 
 using lw::os_threads::libc_threads;
 using lw::os_threads::WaitKind;
@@ -42,7 +43,7 @@ LW_THREAD_HOOK [[gnu::noinline]] int contended_wrlock(pthread_rwlock_t* l) noexc
 // recorded after it is released.
 LW_THREAD_HOOK [[gnu::noinline]] int profiled_mutex_unlock(pthread_mutex_t* m) noexcept {
   const int word = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
-  if (word != 2 && word >= 0) return lw::os_threads::g_lock_calls.mutex_unlock(m);
+  if ((word != 2 && word >= 0) || !lw::os_threads::program_waits()) return lw::os_threads::g_lock_calls.mutex_unlock(m);
   const std::int64_t delay_ns = lw::os_threads::charge_waiters(m);
   const bool sampled = delay_ns > 0 && lw::base::mutex_sampled();
   const int rc = lw::os_threads::g_lock_calls.mutex_unlock(m);

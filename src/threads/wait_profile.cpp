@@ -2,12 +2,24 @@
 
 #include "src/base/clock.hpp"
 #include "src/base/contention_event.hpp"
+#include "src/base/current_task.hpp"
+#include "src/base/self_scope.hpp"
+#include "src/base/thread_role.hpp"
 #include "src/threads/thread_table.hpp"
 
 namespace lw::os_threads {
 
+bool program_waits() noexcept {
+  if (base::in_self_work()) return false;
+  const ThreadSlot* slot = tls_slot;
+  if (slot == nullptr) return true;
+  const auto role = static_cast<base::ThreadRole>(slot->role.load(std::memory_order_relaxed));
+  if (role == base::ThreadRole::kInternal) return false;
+  return role != base::ThreadRole::kRuntimeWorker || base::current_task_id() != 0;
+}
+
 void report_block_wait(std::int64_t since_ns) noexcept {
-  if (since_ns == 0) return;
+  if (since_ns == 0 || !program_waits()) return;
   base::block_event(base::wall_now_ns() - since_ns, 1);
 }
 

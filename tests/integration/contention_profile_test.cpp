@@ -125,3 +125,26 @@ TEST_CASE("block and mutex profiles with known answers, read by go tool pprof an
 #endif
   run_command("rm -f " + dir + ".*");
 }
+
+#ifdef LW_CONTENTION_PLAIN
+TEST_CASE("the mutex and block profiles of an unmodified program under leakwatch run") {
+  lw::test::FixtureProcess app(LW_CLI, {"run", "--http", "127.0.0.1:0", "--", LW_CONTENTION_PLAIN},
+                               {"LEAKWATCH_BLOCK_RATE=1", "LEAKWATCH_MUTEX_FRACTION=1"}, "contention: ready");
+  REQUIRE_MESSAGE(app.ok(), app.output());
+  const std::string file = "/tmp/lw_contention_run_" + std::to_string(app.pid());
+  REQUIRE(fetch(app.url() + "/debug/pprof/mutex", file + ".mutex.pb.gz") == "200");
+  REQUIRE(fetch(app.url() + "/debug/pprof/block", file + ".block.pb.gz") == "200");
+  const lw::test::RawProfile mutex = pprof_raw(file + ".mutex.pb.gz");
+  check_near(static_cast<double>(charged_to(mutex, "hold_std_mutex").delay_ns), 5e9, 0.10, "preloaded: at hold_std_mutex (ns)");
+  const lw::test::RawProfile block = pprof_raw(file + ".block.pb.gz");
+  check_near(static_cast<double>(charged_to(block, "wait_std_mutex").delay_ns), 5e9, 0.10, "preloaded: blocked in wait_std_mutex (ns)");
+  // leakwatch's own threads (the debug server's workers wait on a condition variable all along)
+  // are not the program's: no sample without one of the program's frames... but main's join.
+  for (const auto& s : block.samples) {
+    bool program = false;
+    for (const auto& f : s.frames) program = program || contains(f, "std_mutex") || contains(f, "main");
+    CHECK_MESSAGE(program, "a blocking sample outside the program: ", s.frames.empty() ? "" : s.frames.front());
+  }
+  run_command("rm -f " + file + ".*");
+}
+#endif
