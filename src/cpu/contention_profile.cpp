@@ -20,8 +20,7 @@
 #include "src/base/parse.hpp"
 #include "src/base/self_scope.hpp"
 #include "src/heap/stack_table.hpp"
-#include "src/unwind/capture.hpp"
-#include "src/unwind/fast_capture.hpp"
+#include "src/unwind/handler_unwind.hpp"
 
 namespace lw::cpu {
 namespace {
@@ -36,17 +35,13 @@ heap::StackTable& sites_of(ContentionProfile which) noexcept {
 }
 
 void record(ContentionProfile which, std::int64_t delay_ns, std::int64_t rate, int skip) noexcept {
+  // The lock-free DWARF walk, never libunwind: this runs inside pthread hooks, where libunwind's
+  // loader-lock look-ups could wait on a thread (in dlopen) that waits for the lock this thread
+  // just took. A frame-pointer walk would do, but lose the callers of code built without frame
+  // pointers (std::thread::join in libstdc++), which is most of what sits under a wait. Where the
+  // walk is not safe (unwind tables registered by hand) the event keeps no stack.
   unwind::StackTrace trace;
-  unwind::capture_stack_fast(&trace, skip + 1);
-  // The frame-pointer walk trusts the frame under the caller; here the caller is leakwatch's hook,
-  // and the frame under it is often libstdc++ (std::thread::join), built without frame pointers,
-  // whose caller the walk would skip. Such a stack is taken again with DWARF unwinding.
-  for (std::uint32_t i = 1; i + 1 < trace.depth; ++i) {
-    if (unwind::in_frameless_module(trace.pc[i])) {
-      unwind::capture_stack(&trace, skip + 1);
-      break;
-    }
-  }
+  unwind::walk_own_stack(&trace, skip + 1);
   heap::StackTable& table = sites_of(which);
   const std::uint32_t site = table.intern(trace);
   // Go's scaling (runtime/mprof.go saveblockevent): a block event shorter than the rate was taken
@@ -72,7 +67,7 @@ void reset_in_child() noexcept {
 void install_recorder() noexcept {
   static std::once_flag once;
   std::call_once(once, [] {
-    unwind::note_frameless_modules();
+    (void)unwind::handler_unwind_ready();  // the unwinder's one-time set-up, here rather than in a hook
     base::set_contention_recorder(record);
     pthread_atfork(nullptr, nullptr, reset_in_child);
   });

@@ -49,6 +49,24 @@ _Unwind_Reason_Code on_frame(_Unwind_Context* context, void* arg) {
   return _URC_NO_REASON;
 }
 
+struct OwnWalk {
+  StackTrace* out;
+  int skip;  // frames still to skip: walk_own_stack's own first
+};
+
+_Unwind_Reason_Code on_own_frame(_Unwind_Context* context, void* arg) {
+  auto* walk = static_cast<OwnWalk*>(arg);
+  const std::uintptr_t ip = _Unwind_GetIP(context);
+  if (ip == 0) return _URC_END_OF_STACK;
+  if (walk->skip > 0) {
+    --walk->skip;
+    return _URC_NO_REASON;
+  }
+  if (walk->out->depth == kMaxFrames) return _URC_NORMAL_STOP;
+  walk->out->pc[walk->out->depth++] = ip;
+  return _URC_NO_REASON;
+}
+
 _Unwind_Reason_Code count_frame(_Unwind_Context*, void* arg) {
   ++*static_cast<int*>(arg);
   return _URC_NO_REASON;
@@ -88,6 +106,16 @@ bool handler_unwind(StackTrace* out, const void* ucontext) noexcept {
   if (!walk.found) return false;
   const bool clean = end == _URC_END_OF_STACK || end == _URC_NORMAL_STOP;
   return clean || out->depth >= 3;
+}
+
+[[gnu::noinline]] bool walk_own_stack(StackTrace* out, int skip) noexcept {
+  out->depth = 0;
+  if (!handler_unwind_ready()) return false;
+  // The first frame the unwinder reports is this function's own (ip inside it): skip it too.
+  OwnWalk walk{out, skip + 1};
+  _Unwind_Backtrace(on_own_frame, &walk);
+  asm volatile("" ::: "memory");  // keep this frame, so skip stays right
+  return out->depth > 0;
 }
 
 }  // namespace lw::unwind

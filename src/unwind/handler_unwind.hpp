@@ -1,5 +1,5 @@
 // handler_unwind.hpp: unwinding the interrupted stack from inside a signal handler, on the
-// interrupted thread itself. Thread-safe; never allocates; async-signal-safe once
+// interrupted thread itself, and the calling thread's own stack, without a lock. Thread-safe; never allocates; async-signal-safe once
 // handler_unwind_ready() has returned true (it does the unwinder's one-time set-up).
 #pragma once
 
@@ -20,5 +20,12 @@ bool handler_unwind_ready() noexcept;
 // not reach the interrupted frame or stopped on an error right after it (code without unwind
 // tables): the caller then unwinds the saved context another way.
 bool handler_unwind(StackTrace* out, const void* ucontext) noexcept;
+
+// walk_own_stack() fills `out` with the calling thread's return addresses like capture_stack()
+// (pc[0] = the return address into the caller, `skip` more frames skipped), with the same
+// lock-free unwinder: for paths where libunwind's loader-lock look-ups could wait on a thread that
+// waits on us (a pthread hook). Needs handler_unwind_ready(); false (depth 0) otherwise. Works on
+// any stack, task stacks included. Never allocates.
+bool walk_own_stack(StackTrace* out, int skip) noexcept;
 
 }  // namespace lw::unwind
