@@ -3,6 +3,8 @@
 // takes the program with it.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <regex>
 #include <set>
 #include <string>
@@ -113,4 +115,28 @@ TEST_CASE("the preload library needs none of the server's libraries; its compani
   CHECK(maps.output.find("libleakwatch_preload.so") != std::string::npos);
   CHECK(maps.output.find("libleakwatch_server.so") == std::string::npos);
   CHECK(maps.output.find("libprotobuf") == std::string::npos);
+}
+
+TEST_CASE("run: a program that links libleakwatch.so runs without the preload library, and serves") {
+  // Two copies of the same interposers in one process would call each other: run must see the
+  // link (the program's DT_NEEDED) and leave the preload library out.
+  const std::string profile = "/tmp/lw_run_linked_" + std::to_string(::getpid()) + ".pb.gz";
+  auto r = run_command("timeout 60 " + kCli + " run --http 127.0.0.1:0 -- '" LW_CPU_BURN "' --profile-to " + profile + " 2>&1");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(count_of(r.output, "links libleakwatch.so: running it without the preload library") == 1);
+  CHECK(count_of(r.output, "debug server listening on http://127.0.0.1:") == 1);
+  auto raw = run_command("cd /tmp && HOME=/tmp GOCACHE=/tmp/lw_gocache go tool pprof -raw '" + profile + "' 2>&1");
+  CHECK_MESSAGE(raw.exit_code == 0, raw.output);
+  run_command("rm -f " + profile);
+}
+
+TEST_CASE("run: a file that only starts like an ELF executable is run as it would be without us, not misread") {
+  const std::string bad = "/tmp/lw_run_truncated_" + std::to_string(::getpid());
+  run_command("head -c 200 /bin/true > " + bad + " && chmod +x " + bad);
+  auto r = run_command(kCli + " run --http 127.0.0.1:0 -- " + bad + " 2>&1");
+  INFO(r.output);
+  CHECK(r.exit_code == 127);  // the kernel refuses it; execvp hands it to sh, which cannot run it either
+  CHECK(count_of(r.output, "links libleakwatch.so") == 0);
+  run_command("rm -f " + bad);
 }

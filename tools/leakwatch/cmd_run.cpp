@@ -35,6 +35,7 @@
 #include "src/base/parse.hpp"
 #include "tools/leakwatch/cli_args.hpp"
 #include "tools/leakwatch/commands.hpp"
+#include "tools/leakwatch/elf_needed.hpp"
 
 #ifndef LW_INSTALL_LIBDIR_FROM_BINDIR
 #define LW_INSTALL_LIBDIR_FROM_BINDIR "../lib"
@@ -101,6 +102,17 @@ std::string companion_of(const std::string& preload) {
   return (slash == std::string::npos ? std::string(".") : preload.substr(0, slash)) + "/libleakwatch_server.so";
 }
 
+// links_leakwatch() says whether `program` links libleakwatch.so itself: it then has the tracker
+// and serves from LEAKWATCH_HTTP alone, and must not get the preload library as well (the two
+// copies of the same interposers would call each other).
+bool links_leakwatch(const std::string& program) {
+  auto needed = elf_needed(find_program(program));
+  if (!needed) return false;
+  for (const std::string& lib : *needed)
+    if (lib.rfind("libleakwatch.so", 0) == 0) return true;
+  return false;
+}
+
 bool valid_listen_address(const std::string& addr) {
   auto colon = addr.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
@@ -121,24 +133,32 @@ int cmd_run(int argc, char** argv) {
   const bool follow_children = args->has("--follow-children");
   const std::string child_http = http.substr(0, http.rfind(':')) + ":0";
 
-  std::vector<std::string> tried;
-  std::string preload = find_preload(&tried);
-  if (preload.empty()) {
-    std::string where;
-    for (const auto& t : tried) where += "\n  " + t;
-    return runtime_error("cannot find libleakwatch_preload.so; looked at:" + where +
-                         "\n(set LEAKWATCH_PRELOAD to its path)");
+  // A program that links libleakwatch.so has the tracker already and serves from LEAKWATCH_HTTP
+  // alone; the preload library would be a second copy of the same interposers.
+  const bool linked = links_leakwatch(args->rest[0]);
+  std::string ld = std::getenv("LD_PRELOAD") != nullptr ? std::getenv("LD_PRELOAD") : "";
+  if (linked) {
+    std::fprintf(stderr, "leakwatch: %s links libleakwatch.so: running it without the preload library%s\n",
+                 args->rest[0].c_str(), follow_children ? " (its children are tracked only if they link it too)" : "");
+  } else {
+    std::vector<std::string> tried;
+    std::string preload = find_preload(&tried);
+    if (preload.empty()) {
+      std::string where;
+      for (const auto& t : tried) where += "\n  " + t;
+      return runtime_error("cannot find libleakwatch_preload.so; looked at:" + where +
+                           "\n(set LEAKWATCH_PRELOAD to its path)");
+    }
+    // Without its companion the program runs tracked but never serves: say so now, in our words. A
+    // LEAKWATCH_PRELOAD of the user's own is taken as it is.
+    const char* override_env = std::getenv("LEAKWATCH_PRELOAD");
+    if (std::string companion = companion_of(preload);
+        (override_env == nullptr || *override_env == '\0') && access(companion.c_str(), R_OK) != 0) {
+      std::fprintf(stderr, "leakwatch: warning: no %s beside the preload library: the program is tracked "
+                   "but will not serve\n", companion.c_str());
+    }
+    ld = ld.empty() ? preload : preload + ":" + ld;
   }
-  // Without its companion the program runs tracked but never serves: say so now, in our words. A
-  // LEAKWATCH_PRELOAD of the user's own is taken as it is.
-  const char* override_env = std::getenv("LEAKWATCH_PRELOAD");
-  if (std::string companion = companion_of(preload);
-      (override_env == nullptr || *override_env == '\0') && access(companion.c_str(), R_OK) != 0) {
-    std::fprintf(stderr, "leakwatch: warning: no %s beside the preload library: the program is tracked "
-                 "but will not serve\n", companion.c_str());
-  }
-  std::string ld = preload;
-  if (const char* old = std::getenv("LD_PRELOAD"); old && *old) ld += std::string(":") + old;
 
   // The child reports a failed exec through a close-on-exec pipe: EOF means it started.
   int report[2];
@@ -158,7 +178,7 @@ int cmd_run(int argc, char** argv) {
   if (pid == 0) {
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     close(report[0]);
-    setenv("LD_PRELOAD", ld.c_str(), 1);
+    if (ld.empty()) unsetenv("LD_PRELOAD"); else setenv("LD_PRELOAD", ld.c_str(), 1);
     setenv("LEAKWATCH_HTTP", http.c_str(), 1);
     setenv("LEAKWATCH_SERVE_PID", std::to_string(getpid()).c_str(), 1);
     if (follow_children) {
