@@ -17,8 +17,8 @@
 //   the CLI must not link (it brings the in-process tracker). They share no code worth a module.
 // - gzip is inflated as it arrives into a BodyBuffer reserved at the cap, so a bomb stops at the
 //   cap with at most the cap in memory, and a body near the cap is never copied.
-// - Names are resolved with getaddrinfo(), which has no deadline: a numeric host (the usual
-//   127.0.0.1:6060) resolves at once; a DNS name waits on the system resolver's own timeouts.
+// - Names are resolved under the same deadline (resolve_host.hpp): a numeric host (the usual
+//   127.0.0.1:6060) at once, a DNS name asynchronously, given up at the deadline.
 #include "tools/leakwatch/http_get.hpp"
 
 #include <netdb.h>
@@ -38,6 +38,7 @@
 
 #include "src/base/clock.hpp"
 #include "src/base/parse.hpp"
+#include "tools/leakwatch/resolve_host.hpp"
 
 namespace lw::cli {
 namespace {
@@ -113,16 +114,12 @@ class Connection {
 
   Result<void> open(const std::string& host, const std::string& port) {
     stage("connecting");
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    addrinfo* list = nullptr;
-    if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &list); rc != 0)
-      return fail(std::string("cannot resolve host: ") + gai_strerror(rc));
+    auto resolved = resolve_host(host, port, deadline_);
+    if (!resolved) return base::now_ns() >= deadline_ ? timed_out() : fail(resolved.error().message);
+    const addrinfo* list = resolved->get();
     int last = ECONNREFUSED;
     Result<void> out = fail("no address");
-    for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
+    for (const addrinfo* a = list; a != nullptr; a = a->ai_next) {
       int fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fd < 0) {
         last = errno;
@@ -137,22 +134,17 @@ class Connection {
             out = w.error();
             close(fd);
             fd_ = -1;
-            freeaddrinfo(list);
             return out;
           }
           socklen_t len = sizeof err;
           if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
         }
       }
-      if (err == 0) {
-        freeaddrinfo(list);
-        return {};
-      }
+      if (err == 0) return {};
       last = err;
       close(fd);
       fd_ = -1;
     }
-    freeaddrinfo(list);
     return fail(errno_text(last));
   }
 
