@@ -10,8 +10,8 @@ packages=(
   # libraries (libunwind-dev conflicts with the preinstalled libunwind-14-dev; apt swaps them)
   libmimalloc-dev libboost-context-dev libunwind-dev libdw-dev libprotobuf-dev protobuf-compiler
   libsqlite3-dev zlib1g-dev libcpp-httplib-dev doctest-dev
-  # real clients the tests read our output with: go tool pprof, promtool, curl
-  golang-go prometheus curl
+  # real clients the tests read our output with: go tool pprof, promtool and prometheus, curl, jq
+  golang-go prometheus curl jq
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libjemalloc-dev libgoogle-perftools-dev google-perftools heaptrack wrk libmicrohttpd-dev)
