@@ -21,8 +21,8 @@ std::uint64_t next_random() noexcept {
   return x;
 }
 
-// Set while this thread records an event: what the recorder calls (the first capture on a
-// thread asks glibc for the stack bounds, which may lock and allocate) can raise another.
+// Set while this thread records an event: a pthread call made by what the recorder calls (the
+// unwinder's first look at an object, the site table's first mapping) would raise another.
 thread_local bool tls_recording __attribute__((tls_model("initial-exec"))) = false;
 
 constinit std::atomic<std::uint64_t> g_dropped{0};
@@ -69,8 +69,6 @@ void mutex_event(std::int64_t delay_ns, int skip) noexcept {
   call_recorder(ContentionProfile::kMutex, delay_ns, n, skip + 1);
 }
 
-}  // namespace lw::base
-
-namespace lw::base {
 std::uint64_t contention_dropped() noexcept { return g_dropped.load(std::memory_order_relaxed); }
+
 }  // namespace lw::base
