@@ -92,6 +92,9 @@ void add_contention(snapshot::Snapshot* s, snapshot::StackInterner* stacks) {
   s->mutex.rate = base::mutex_profile_fraction();
   add_sites(g_block_sites, &s->block, stacks);
   add_sites(g_mutex_sites, &s->mutex, stacks);
+  // Events lost to re-entry are not told apart by profile; they are rare, and counted with the block profile's.
+  s->block.dropped_events = g_block_sites.dropped_stacks() + base::contention_dropped();
+  s->mutex.dropped_events = g_mutex_sites.dropped_stacks();
 }
 
 void contention_from_environment() {

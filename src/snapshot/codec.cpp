@@ -64,6 +64,7 @@ std::string encode(const Snapshot& s) {
 
   for (auto [from, to] : {std::pair{&s.block, m.mutable_block()}, std::pair{&s.mutex, m.mutable_mutex()}}) {
     to->set_rate(from->rate);
+    to->set_dropped_events(from->dropped_events);
     for (const ContentionSite& site : from->sites) {
       pb::ContentionSite* c = to->add_sites();
       c->set_stack_id(site.stack_id);
@@ -180,6 +181,7 @@ Result<Snapshot> decode(std::string_view bytes) {
 
   for (auto [from, to] : {std::pair{&m.block(), &s.block}, std::pair{&m.mutex(), &s.mutex}}) {
     to->rate = from->rate();
+    to->dropped_events = from->dropped_events();
     to->sites.reserve(static_cast<std::size_t>(from->sites_size()));
     for (const pb::ContentionSite& c : from->sites()) to->sites.push_back({c.stack_id(), c.count(), c.delay_ns()});
   }

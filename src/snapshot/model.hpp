@@ -77,10 +77,12 @@ struct ContentionSite {
 };
 
 // ContentionProfile is the block or mutex profile since start. `rate`: the block profile's rate
-// in ns, the mutex profile's fraction n; 0 while off.
+// in ns, the mutex profile's fraction n; 0 while off. `dropped_events` counts events added to
+// the overflow site (no room for their stack) or lost (raised while one was being recorded).
 struct ContentionProfile {
   std::int64_t rate = 0;
   std::vector<ContentionSite> sites;
+  std::uint64_t dropped_events = 0;  // events kept without their stack (table full) or not at all
 };
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
