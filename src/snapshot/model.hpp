@@ -52,7 +52,10 @@ struct Mapping {
   std::string build_id;
 };
 
-// HeapSite aggregates the sampled allocations of one call stack. Figures are estimates of the
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+// HeapSite aggregates the sampled allocations of one call stack under one label set (the labels
+// current at allocation, with_labels or a task's; empty for none). Figures are estimates of the
 // true totals (unbiased per sample; exact when sample_rate is 1).
 struct HeapSite {
   StackId stack_id = 0;
@@ -60,6 +63,7 @@ struct HeapSite {
   std::int64_t alloc_bytes = 0;
   std::int64_t inuse_objects = 0;
   std::int64_t inuse_bytes = 0;
+  Labels labels = {};  // "= {}": brace-initialized sites may leave it out without a warning
 };
 
 struct HeapProfile {
@@ -82,8 +86,6 @@ struct ContentionProfile {
   std::int64_t rate = 0;
   std::vector<ContentionSite> sites;
 };
-
-using Labels = std::vector<std::pair<std::string, std::string>>;
 
 // TaskRecord is one task as the registry saw it at capture time.
 struct TaskRecord {
