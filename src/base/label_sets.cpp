@@ -109,11 +109,8 @@ const Labels& label_set(LabelSetId id) noexcept {
 }
 
 LabelSetStats label_set_stats() noexcept {
-  LabelSetStats s;
-  s.sets = g_sets.load(std::memory_order_relaxed);
-  s.bytes = g_bytes.load(std::memory_order_relaxed);
-  s.dropped_label_sets = g_dropped.load(std::memory_order_relaxed);
-  return s;
+  return {g_sets.load(std::memory_order_relaxed), g_bytes.load(std::memory_order_relaxed),
+          g_dropped.load(std::memory_order_relaxed)};
 }
 
 }  // namespace lw::base
