@@ -11,6 +11,8 @@
 // so label_set() is one acquire load. The lock only serves interning, which is rare after warm-up.
 #include "src/base/label_sets.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -42,9 +44,16 @@ std::atomic<std::uint64_t> g_bytes{0};
 std::atomic<std::uint64_t> g_dropped{0};
 constinit const Labels kEmpty;
 
-// The index lives for the whole process (never destroyed: with_labels may run during exit).
+Index* g_index = nullptr;  // set once, by index()
+
+// The index lives for the whole process (never destroyed: with_labels may run during exit). Its
+// lock is held across fork(), so a child never inherits it taken by a thread that is gone there.
 Index& index() {
-  static Index* i = new Index;
+  static Index* i = [] {
+    g_index = new Index;
+    pthread_atfork([] { g_index->mu.lock(); }, [] { g_index->mu.unlock(); }, [] { g_index->mu.unlock(); });
+    return g_index;
+  }();
   return *i;
 }
 

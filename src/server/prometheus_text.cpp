@@ -149,6 +149,8 @@ std::string write_prometheus_text(const snapshot::Snapshot& s, const ProcStats& 
         static_cast<std::uint64_t>(s.heap.sites.size()));
   w.one("leakwatch_heap_dropped_samples_total", "counter",
         "Total number of heap samples that could not be recorded.", s.heap.dropped_samples);
+  w.one("leakwatch_dropped_label_sets_total", "counter",
+        "Total number of label sets not applied because the label-set table was full.", s.dropped_label_sets);
   w.one("leakwatch_max_resident_memory_bytes", "gauge", "Peak resident memory size in bytes.", m.max_rss);
   w.one("leakwatch_self_bytes", "gauge",
         "Heap bytes held by leakwatch itself (server, symbolizer, captures), not counted in the program's heap.",

@@ -121,6 +121,7 @@ std::string encode(const Snapshot& s) {
   m.set_threads_created(s.threads_created);
   m.set_leaked_threads(s.leaked_threads);
   m.set_threads_tracked(s.threads_tracked);
+  m.set_dropped_label_sets(s.dropped_label_sets);
   for (const Stack& st : s.stacks) {
     pb::Stack* r = m.add_stacks();
     r->set_id(st.id);
@@ -239,6 +240,7 @@ Result<Snapshot> decode(std::string_view bytes) {
   s.threads_created = m.threads_created();
   s.leaked_threads = m.leaked_threads();
   s.threads_tracked = m.threads_tracked();
+  s.dropped_label_sets = m.dropped_label_sets();
   s.stacks.reserve(static_cast<std::size_t>(m.stacks_size()));
   for (const pb::Stack& r : m.stacks())
     s.stacks.push_back({r.id(), std::vector<std::uint64_t>(r.pcs().begin(), r.pcs().end())});

@@ -219,6 +219,7 @@ struct Snapshot {
   bool threads_tracked = false;         // the thread registry was present (false: only tid/name from /proc)
   ContentionProfile block;              // Go's block profile (waits, at the waiter's stack)
   ContentionProfile mutex;              // Go's mutex profile (contention, at the unlocker's stack)
+  std::uint64_t dropped_label_sets = 0;  // label sets not interned since start: the table was full (monotonic)
 };
 
 // find_stack() / find_location() look up by id / address; nullptr when absent. Linear: build an
