@@ -74,6 +74,7 @@
 #include "src/base/check.hpp"
 #include "src/base/clock.hpp"
 #include "src/base/contention_event.hpp"
+#include "src/base/current_labels.hpp"
 #include "src/base/current_task.hpp"
 #include "src/base/log.hpp"
 #include "src/base/task_stacks.hpp"
@@ -467,6 +468,7 @@ void begin_run(Worker* w, Task* t) noexcept {
   w->ticks.store(w->ticks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   tls_task = t;
   base::set_current_task_id(t->id);
+  base::switch_label_home(&t->label_set);
 }
 
 // complete_switch() does what must happen after a task switched away (its context is saved
@@ -520,6 +522,7 @@ void complete_switch(Worker* w) noexcept {
   } else {
     tls_task = nullptr;
     base::set_current_task_id(0);
+    base::switch_label_home(nullptr);
     to = &w->ctx;
   }
   if (after == AfterSwitch::kExit) fiber_exit(&t->fiber, to);
@@ -646,18 +649,6 @@ void poller_main(Runtime* rt) {
       if (claim(e->parker)) wake(e->parker, kFiredTimeout);
     }
   }
-}
-
-// Copies the labels of the parent, then applies `extra` (a key given again replaces the old value).
-std::shared_ptr<const Labels> merge_labels(const std::shared_ptr<const Labels>& parent, const Labels* extra) {
-  if (extra == nullptr || extra->empty()) return parent;
-  auto out = std::make_shared<Labels>(parent ? *parent : Labels{});
-  for (const auto& kv : *extra) {
-    auto it = std::find_if(out->begin(), out->end(), [&](const auto& x) { return x.first == kv.first; });
-    if (it != out->end()) it->second = kv.second; else out->push_back(kv);
-  }
-  std::sort(out->begin(), out->end());
-  return out;
 }
 
 [[noreturn]] void task_entry(void* arg) {
@@ -870,12 +861,12 @@ Result<void> wait_fd(int fd, bool writable) {
 namespace {
 
 // RawTask is one task's record as copied while the registry is held: plain words, a reference to
-// its (immutable) labels, and where its pcs sit in the shared buffer. Strings and vectors are built
+// its label set id, and where its pcs sit in the shared buffer. Strings and vectors are built
 // after the registry is released, so spawns and exits wait only for the copy and the stack walk.
 struct RawTask {
   std::uint64_t id = 0, parent = 0, switches = 0, wait_object = 0, leak_detail = 0;
   std::int64_t wait_since = 0;
-  std::shared_ptr<const Labels> labels;
+  std::uint32_t label_set = 0;
   const char* leak_reason = nullptr;
   std::uint32_t create_at = 0, create_n = 0, stack_at = 0, stack_n = 0;
   TaskState state = TaskState::kRunnable;
@@ -891,7 +882,7 @@ void copy_task(Runtime* rt, Task* t, Task* self, StampConversion* conv, std::vec
   r.id = t->id;
   r.parent = t->parent_id;
   r.switches = t->switches.load(std::memory_order_relaxed);
-  r.labels = t->labels;
+  r.label_set = t->label_set.load(std::memory_order_relaxed);
   if (t->leaked.load(std::memory_order_acquire)) {
     r.leaked = true;
     r.leak_reason = t->leak_reason.load(std::memory_order_relaxed);
@@ -1053,7 +1044,7 @@ std::vector<TaskInfo> registry_snapshot(std::int64_t* longest_hold_ns) {
     info.switch_count = r.switches;
     info.create_stack.assign(pcs.data() + r.create_at, pcs.data() + r.create_at + r.create_n);
     info.stack.assign(pcs.data() + r.stack_at, pcs.data() + r.stack_at + r.stack_n);
-    if (r.labels) info.labels = *r.labels;
+    info.labels = base::label_set(base::LabelSetId{r.label_set});
     if (r.state == TaskState::kWaiting) {
       info.wait_reason = std::string(to_string(r.reason));
       info.wait_since_unix_ns = r.wait_since;
@@ -1142,6 +1133,10 @@ namespace detail {
 TaskId spawn(const Labels* labels, const TaskBody& body, void* src) {
   Runtime* r = rt::g_rt.load(std::memory_order_acquire);
   if (r == nullptr) throw std::logic_error("lw::go called while no lw::run is active");
+  // The caller's current labels (a task's or a plain thread's), plus the ones given. Interned
+  // before anything is taken, so a failure here leaves nothing to undo.
+  const base::LabelSetId inherited = base::current_label_set();
+  const base::LabelSetId label_set = labels != nullptr ? base::merge_label_set(inherited, *labels) : inherited;
   rt::Worker* w = rt::tls_worker;
   if (w != nullptr && w->rt != r) w = nullptr;
   rt::StackSlot slot = rt::acquire_slot(r, w);
@@ -1171,7 +1166,7 @@ TaskId spawn(const Labels* labels, const TaskBody& body, void* src) {
   }
   Task* parent = rt::current_task_ptr();
   t->parent_id = parent ? parent->id : 0;
-  t->labels = rt::merge_labels(parent ? parent->labels : nullptr, labels);
+  t->label_set.store(static_cast<std::uint32_t>(label_set), std::memory_order_relaxed);
   // Creation stack: a frame-pointer walk from here (go() is inlined into its caller).
   {
     auto fp = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));

@@ -1,5 +1,6 @@
 // scheduler.hpp: the runtime: workers, run queues, parking, timers, the poller and the registry.
-// Thread-safe. The switch path (park, wake, run) never allocates; spawn allocates only labels.
+// Thread-safe. The switch path (park, wake, run) never allocates; spawn allocates only to intern
+// a new label set.
 //
 // Internal API for the primitives (chan.cpp, sync.cpp) and for capture: a waiting party is a
 // Parker; a primitive enqueues the Parker under its own lock, then calls wait(); a waker that

@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <memory>
 
 #include "leakwatch/runtime.hpp"
 #include "runtime/fiber.hpp"
@@ -55,7 +54,6 @@ struct Task {
   std::uint64_t parent_id = 0;
   Runtime* rt = nullptr;
   StackSlot slot;
-  std::shared_ptr<const Labels> labels;
   const detail::TaskBody* body = nullptr;
   void* closure = nullptr;
   std::uint32_t create_depth = 0;
@@ -80,6 +78,9 @@ struct Task {
   std::atomic<std::int64_t> wait_since{0};        // wall ns
   std::atomic<std::uint64_t> wait_object{0};
   std::atomic<std::uint64_t> switches{0};
+  // The task's current label set (a base::LabelSetId): set at spawn, then changed by with_labels
+  // on the task itself; the runtime makes it the thread's current set when it switches the task in.
+  std::atomic<std::uint32_t> label_set{0};
   // In a blocking call (lw::BlockingCall): where the caller's frame chain starts, and the flag a
   // reader holds while it walks that chain (the call's destructor waits for it).
   std::atomic<std::uintptr_t> sys_pc{0};

@@ -18,15 +18,13 @@
 #include <utility>
 #include <vector>
 
+#include "leakwatch/labels.hpp"
 #include "leakwatch/result.hpp"
 
 namespace lw {
 
 // TaskId names one task; 0 is "no task" (a plain thread). Ids start at 1 (main) in each run().
 enum class TaskId : std::uint64_t {};
-
-// Labels are pprof labels: key/value pairs shown in dumps and profiles, inherited by children.
-using Labels = std::vector<std::pair<std::string, std::string>>;
 
 struct RuntimeOptions {
   int workers = 0;                       // worker threads; 0 = the number of cores
@@ -104,7 +102,9 @@ template <class F>
   return detail::spawn(nullptr, detail::kTaskBody<Fn>, &local);
 }
 
-// go(labels, fn) is go(fn) with these labels added to (or replacing keys of) the inherited ones.
+// go(labels, fn) is go(fn) with these labels added to (or replacing keys of) the inherited ones
+// (the caller's current labels, with_labels included). When the label-set table is full the new
+// task keeps the inherited labels only (labels.hpp).
 template <class F>
 [[gnu::always_inline]] inline TaskId go(const Labels& labels, F&& fn) {
   using Fn = std::decay_t<F>;

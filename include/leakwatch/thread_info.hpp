@@ -45,6 +45,7 @@ struct ThreadInfo {
   std::vector<std::uintptr_t> stack;         // innermost first; empty when unavailable
   std::string stack_error;                   // why `stack` is empty
   std::vector<std::uintptr_t> create_stack;  // the pthread_create call, innermost first
+  Labels labels;                        // set by with_labels on this thread, outside tasks
   bool internal = false;                // one of leakwatch's own threads
   bool runtime_worker = false;          // a worker of leakwatch's task runtime
   bool leaked = false;                  // proven never to wake (docs/threads.md)

@@ -74,7 +74,8 @@ void install_recorder() noexcept {
 }
 
 void add_sites(const heap::StackTable& table, snapshot::ContentionProfile* out, snapshot::StackInterner* stacks) {
-  table.for_each([&](const unwind::StackTrace& t, const heap::SiteFigures& f) {
+  table.for_each([&](const unwind::StackTrace& t, std::uint32_t /*label_set: not recorded yet*/,
+                     const heap::SiteFigures& f) {
     snapshot::ContentionSite site;
     site.stack_id = stacks->intern(std::vector<std::uint64_t>(t.pc, t.pc + t.depth));
     site.count = static_cast<std::int64_t>((f.alloc_units + heap::kObjectUnit / 2) / heap::kObjectUnit);

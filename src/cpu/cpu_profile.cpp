@@ -1,8 +1,9 @@
 // Building the profile goes through a Snapshot that holds only mappings and stacks, so the CPU
 // profile is symbolized, and its mappings written, by the very code the heap profile uses.
-// Labels: a task's labels come from the registry at the end of the sampling (a task that ended
-// before then keeps its samples, without labels); a thread's name is the one seen when its timer
-// was made.
+// Labels: each sample carries the id of the label set current when it was taken (the task's or
+// the plain thread's, with_labels included), turned into labels here, so they are right even when
+// the task or the with_labels scope ended before the profile is built; a thread's name is the one
+// seen when its timer was made.
 #include "src/cpu/cpu_profile.hpp"
 
 #include <cerrno>
@@ -12,7 +13,7 @@
 #include <mutex>
 
 #include "leakwatch/cpu_profile.hpp"
-#include "leakwatch/task_info.hpp"
+#include "src/base/label_sets.hpp"
 #include "src/base/self_scope.hpp"
 #include "src/profile/gzip.hpp"
 #include "src/profile/pprof_builder.hpp"
@@ -27,11 +28,6 @@ std::string build_profile(const Sampled& sampled) {
   s.time_unix_ns = sampled.start_unix_ns;
   s.process = snapshot::read_process_info();
   s.mappings = snapshot::read_mappings();
-  std::map<std::uint64_t, Labels> task_labels;
-  bool any_task = false;
-  for (const auto& [key, n] : sampled.counts) any_task = any_task || key.task != 0;
-  if (any_task)
-    for (const TaskInfo& t : tasks()) task_labels[static_cast<std::uint64_t>(t.id)] = t.labels;
   snapshot::StackInterner stacks(&s);
   std::vector<profile::CpuSampleRecord> records;
   records.reserve(sampled.counts.size());
@@ -39,8 +35,7 @@ std::string build_profile(const Sampled& sampled) {
     profile::CpuSampleRecord r;
     r.stack_id = stacks.intern(key.pcs);
     r.count = n;
-    if (key.task != 0)
-      if (auto it = task_labels.find(key.task); it != task_labels.end()) r.labels = it->second;
+    r.labels = base::label_set(base::LabelSetId{key.label_set});
     if (auto it = sampled.thread_names.find(key.tid); it != sampled.thread_names.end())
       r.labels.emplace_back("thread", it->second);
     records.push_back(std::move(r));

@@ -1,6 +1,6 @@
 // cpu_profile.hpp: Go's CPU profile from a sampling (cpu_sampler.hpp): stacks symbolized like the
-// heap profile's, each sample labelled with its task's labels and its thread's name. Thread-safe;
-// allocates (run it on the HTTP path or at stop, never in a hot path).
+// heap profile's, each sample labelled with the labels current when it was taken and its
+// thread's name. Thread-safe; allocates (run it on the HTTP path or at stop, never in a hot path).
 #pragma once
 
 #include <cstdint>

@@ -30,7 +30,7 @@
 #include <ucontext.h>
 
 #include "src/base/clock.hpp"
-#include "src/base/current_task.hpp"
+#include "src/base/current_labels.hpp"
 #include "src/base/self_scope.hpp"
 #include "src/base/thread_role.hpp"
 #include "src/base/thread_start_hook.hpp"
@@ -111,7 +111,7 @@ void on_sigprof(int, siginfo_t* info, void* context) {
   if (ring != nullptr && info != nullptr && info->si_code == SI_TIMER) {
     CpuSample s;
     s.tid = static_cast<int>(syscall(SYS_gettid));
-    s.task = base::current_task_id();
+    s.label_set = static_cast<std::uint32_t>(base::current_label_set());  // one TLS load
     if (!unwind::handler_unwind(&s.stack, context)) {
       const auto* uc = static_cast<const ucontext_t*>(context);
       s.stack.pc[0] = static_cast<std::uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]) + 1;
@@ -205,7 +205,7 @@ void drain(Session* s) {
     SampleKey key;
     key.pcs.assign(sample.stack.pc, sample.stack.pc + sample.stack.depth);
     key.tid = sample.tid;
-    key.task = sample.task;
+    key.label_set = sample.label_set;
     ++s->out.counts[key];
   }
 }

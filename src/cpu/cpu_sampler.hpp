@@ -2,7 +2,7 @@
 // has a CPU-time timer of its own (timer_create on the thread's CPU clock, SIGEV_THREAD_ID), which
 // sends it SIGPROF after each 1/hz seconds of CPU it uses; the handler records where the thread
 // was into a lock-free ring (sample_ring.hpp), and a collecting thread ("lw-cpu") drains the ring
-// into counts per (stack, thread, task) and gives threads that appeared since their timers. One
+// into counts per (stack, thread, labels) and gives threads that appeared since their timers. One
 // sampling at a time. Thread-safe; start and stop allocate, the handler never does.
 #pragma once
 
@@ -20,12 +20,14 @@ inline constexpr int kDefaultHz = 100;
 inline constexpr int kMaxHz = 1000;
 
 // SampleKey is what one count is kept for: the stack (innermost first; pc[0] is the interrupted
-// instruction + 1), the thread and the task it ran.
+// instruction + 1), the thread and the label set current then (a base::LabelSetId).
 struct SampleKey {
   std::vector<std::uint64_t> pcs;
   int tid = 0;
-  std::uint64_t task = 0;
-  bool operator<(const SampleKey& o) const { return std::tie(pcs, tid, task) < std::tie(o.pcs, o.tid, o.task); }
+  std::uint32_t label_set = 0;
+  bool operator<(const SampleKey& o) const {
+    return std::tie(pcs, tid, label_set) < std::tie(o.pcs, o.tid, o.label_set);
+  }
 };
 
 // Sampled is one finished sampling.

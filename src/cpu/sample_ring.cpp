@@ -39,7 +39,7 @@ bool SampleRing::push(const CpuSample& s) noexcept {
     if (seq == pos) {
       if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
         slot.sample.tid = s.tid;
-        slot.sample.task = s.task;
+        slot.sample.label_set = s.label_set;
         slot.sample.stack.depth = s.stack.depth;
         for (std::uint32_t i = 0; i < s.stack.depth; ++i) slot.sample.stack.pc[i] = s.stack.pc[i];
         slot.seq.store(pos + 1, std::memory_order_release);
@@ -58,7 +58,7 @@ bool SampleRing::pop(CpuSample* out) noexcept {
   Slot& slot = slots_[tail_ & mask_];
   if (slot.seq.load(std::memory_order_acquire) != tail_ + 1) return false;
   out->tid = slot.sample.tid;
-  out->task = slot.sample.task;
+  out->label_set = slot.sample.label_set;
   out->stack.depth = slot.sample.stack.depth;
   for (std::uint32_t i = 0; i < out->stack.depth; ++i) out->stack.pc[i] = slot.sample.stack.pc[i];
   slot.seq.store(tail_ + mask_ + 1, std::memory_order_release);

@@ -13,10 +13,10 @@
 
 namespace lw::cpu {
 
-// CpuSample is one tick of one thread: where it was and who it ran for.
+// CpuSample is one tick of one thread: where it was and the labels of the code it ran.
 struct CpuSample {
   int tid = 0;
-  std::uint64_t task = 0;  // the task it was running, 0 on a plain thread
+  std::uint32_t label_set = 0;  // a base::LabelSetId: the task's or plain thread's labels then
   unwind::StackTrace stack;
 };
 

@@ -11,8 +11,8 @@
 namespace lw::heap {
 namespace {
 
-std::uint64_t hash_trace(const unwind::StackTrace& t) noexcept {
-  std::uint64_t h = 0x9e3779b97f4a7c15ull ^ t.depth;
+std::uint64_t hash_site(const unwind::StackTrace& t, std::uint32_t label_set) noexcept {
+  std::uint64_t h = 0x9e3779b97f4a7c15ull ^ t.depth ^ (std::uint64_t{label_set} << 32);
   for (std::uint32_t i = 0; i < t.depth; ++i) {
     h ^= t.pc[i];
     h *= 0xff51afd7ed558ccdull;
@@ -68,7 +68,7 @@ StackTable::Slot* StackTable::ensure_mapped() noexcept {
   return slots;
 }
 
-std::uint32_t StackTable::intern(const unwind::StackTrace& trace) noexcept {
+std::uint32_t StackTable::intern(const unwind::StackTrace& trace, std::uint32_t label_set) noexcept {
   Slot* slots = ensure_mapped();
   if (slots == nullptr || trace.depth == 0) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -77,13 +77,13 @@ std::uint32_t StackTable::intern(const unwind::StackTrace& trace) noexcept {
   LastSite& last = tls_last_site;
   if (last.table == this) {
     const Slot& s = slots[last.site];
-    if (s.depth == trace.depth) {
+    if (s.depth == trace.depth && s.label_set == label_set) {
       std::uint32_t k = 0;
       while (k < trace.depth && s.pc[k] == trace.pc[k]) ++k;
       if (k == trace.depth) return last.site;
     }
   }
-  const std::uint64_t h = hash_trace(trace);
+  const std::uint64_t h = hash_site(trace, label_set);
   const std::uint32_t mask = capacity_ - 1;
   std::uint32_t i = static_cast<std::uint32_t>(h) & mask;
   for (std::uint32_t probe = 0; probe < kMaxProbes; ++probe, i = (i + 1) & mask) {
@@ -93,6 +93,7 @@ std::uint32_t StackTable::intern(const unwind::StackTrace& trace) noexcept {
     if (st == kEmpty) {
       if (s.state.compare_exchange_strong(st, kClaiming, std::memory_order_acquire)) {
         s.depth = trace.depth;
+        s.label_set = label_set;
         s.hash = h;
         for (std::uint32_t k = 0; k < trace.depth; ++k) s.pc[k] = trace.pc[k];
         s.state.store(kReady, std::memory_order_release);
@@ -103,7 +104,7 @@ std::uint32_t StackTable::intern(const unwind::StackTrace& trace) noexcept {
       // Lost the race: st now holds the winner's state.
     }
     while (st == kClaiming) st = s.state.load(std::memory_order_acquire);  // a few stores away
-    if (s.hash != h || s.depth != trace.depth) continue;
+    if (s.hash != h || s.depth != trace.depth || s.label_set != label_set) continue;
     bool same = true;
     for (std::uint32_t k = 0; k < trace.depth && same; ++k) same = s.pc[k] == trace.pc[k];
     if (same) {

@@ -1,5 +1,6 @@
 // stack_table.hpp: the bounded table of sampled call stacks ("sites") and their per-site
-// allocation figures. Thread-safe and lock-free: insertion claims a slot with one CAS; figures are
+// allocation figures. A site is one stack under one label set (base/label_sets.hpp): the same
+// stack allocating under two label sets is two sites. Thread-safe and lock-free: insertion claims a slot with one CAS; figures are
 // relaxed atomics. Never allocates: the table is one lazily committed anonymous mapping.
 //
 // When the table is full (or a probe sequence is too long) a sample goes to the overflow site
@@ -36,14 +37,14 @@ class StackTable {
   StackTable(const StackTable&) = delete;
   StackTable& operator=(const StackTable&) = delete;
 
-  // intern() returns the site index of this stack, adding it the first time; kOverflowSite when
-  // the table is full or could not be mapped.
-  std::uint32_t intern(const unwind::StackTrace& trace) noexcept;
+  // intern() returns the site index of this stack under `label_set` (a base::LabelSetId), adding
+  // it the first time; kOverflowSite when the table is full or could not be mapped.
+  std::uint32_t intern(const unwind::StackTrace& trace, std::uint32_t label_set = 0) noexcept;
 
   void add_alloc(std::uint32_t site, std::uint64_t units, std::uint64_t bytes) noexcept;
   void add_free(std::uint32_t site, std::uint64_t units, std::uint64_t bytes) noexcept;
 
-  // for_each() calls fn(trace, figures) for every site in use (the overflow site included, with
+  // for_each() calls fn(trace, label_set, figures) for every site in use (the overflow site included, with
   // an empty trace, when it has figures). fn may allocate (hold an UntrackedScope).
   template <class Fn>
   void for_each(Fn&& fn) const {
@@ -58,7 +59,7 @@ class StackTable {
       unwind::StackTrace t;
       t.depth = s.depth;
       for (std::uint32_t k = 0; k < s.depth; ++k) t.pc[k] = s.pc[k];
-      fn(t, f);
+      fn(t, s.label_set, f);
     }
   }
 
@@ -84,6 +85,7 @@ class StackTable {
   struct Slot {
     std::atomic<std::uint32_t> state;   // kEmpty -> kClaiming (one CAS winner) -> kReady
     std::uint32_t depth;                // written by the claimer before kReady
+    std::uint32_t label_set;            // idem
     std::uint64_t hash;                 // idem
     std::uintptr_t pc[unwind::kMaxFrames];  // idem
     Stripe stripes[kStripes];           // relaxed atomics

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "src/base/current_labels.hpp"
 #include "src/base/log.hpp"
 #include "src/base/self_scope.hpp"
 #include "src/base/parse.hpp"
@@ -121,7 +122,8 @@ bool sample_slow(std::size_t size) noexcept {
   if (!guard.entered() || base::in_self_work() || p == nullptr) return;
   unwind::StackTrace trace;
   unwind::capture_stack_fast(&trace, 1 + skip);
-  const std::uint32_t site = g_sites.intern(trace);
+  // The labels current here (a task's or a plain thread's): one TLS load, no lock.
+  const std::uint32_t site = g_sites.intern(trace, static_cast<std::uint32_t>(base::current_label_set()));
   const std::int64_t rate = g_rate.load(std::memory_order_relaxed);
   const float w = rate <= 1 ? 1.0f : static_cast<float>(sample_weight(usable, static_cast<std::uint64_t>(rate)));
   bool had_old = false;

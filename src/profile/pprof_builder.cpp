@@ -210,6 +210,7 @@ std::string heap_pprof(const snapshot::Snapshot& s, HeapView view) {
                      {site.alloc_objects, site.alloc_bytes, site.inuse_objects, site.inuse_bytes});
     if (site.alloc_objects > 0 && site.alloc_bytes / site.alloc_objects != 0)
       b.number_label(sample, "bytes", site.alloc_bytes / site.alloc_objects);
+    for (const auto& [k, v] : site.labels) b.string_label(sample, k, v);
   }
   return b.serialize();
 }

@@ -153,6 +153,8 @@ std::string write_prometheus_text(const snapshot::Snapshot& s, const ProcStats& 
         "Total number of block profile events kept without their stack or lost.", s.block.dropped_events);
   w.one("leakwatch_mutex_dropped_events_total", "counter",
         "Total number of mutex profile events kept without their stack.", s.mutex.dropped_events);
+  w.one("leakwatch_dropped_label_sets_total", "counter",
+        "Total number of label sets not applied because the label-set table was full.", s.dropped_label_sets);
   w.one("leakwatch_max_resident_memory_bytes", "gauge", "Peak resident memory size in bytes.", m.max_rss);
   w.one("leakwatch_self_bytes", "gauge",
         "Heap bytes held by leakwatch itself (server, symbolizer, captures), not counted in the program's heap.",

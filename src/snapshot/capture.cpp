@@ -18,6 +18,7 @@
 #include <string>
 
 #include "src/base/clock.hpp"
+#include "src/base/label_sets.hpp"
 #include "src/snapshot/capture_heap.hpp"
 #include "src/snapshot/capture_tasks.hpp"
 #include "src/snapshot/capture_threads.hpp"
@@ -203,6 +204,7 @@ Snapshot capture_snapshot(const CaptureOptions& options) {
   if (options.heap) capture_heap(&s, &stacks);
   if (options.tasks) capture_tasks(&s, &stacks);
   if (options.threads) capture_threads(&s, &stacks);
+  s.dropped_label_sets = base::label_set_stats().dropped_label_sets;
   s.process = read_process_info();
   fill_resident_sizes(&s.mem);
   s.mappings = read_mappings();

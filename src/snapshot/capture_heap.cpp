@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "leakwatch/heap.hpp"
+#include "src/base/label_sets.hpp"
 #include "src/heap/hook_guard.hpp"
 #include "src/heap/tracker.hpp"
 
@@ -40,7 +41,8 @@ void capture_heap(Snapshot* out, StackInterner* stacks) {
   heap::TrackerStats t = heap::tracker_stats();
   out->heap.dropped_samples = t.dropped_samples + t.dropped_stacks;
   std::vector<std::uint64_t> pcs;
-  heap::site_table().for_each([&](const unwind::StackTrace& trace, const heap::SiteFigures& f) {
+  heap::site_table().for_each([&](const unwind::StackTrace& trace, std::uint32_t label_set,
+                                  const heap::SiteFigures& f) {
     pcs.assign(trace.pc, trace.pc + trace.depth);
     HeapSite site;
     site.stack_id = stacks->intern(pcs);
@@ -50,6 +52,7 @@ void capture_heap(Snapshot* out, StackInterner* stacks) {
     std::uint64_t live_bytes = f.alloc_bytes > f.free_bytes ? f.alloc_bytes - f.free_bytes : 0;
     site.inuse_objects = objects_of(live_units);
     site.inuse_bytes = static_cast<std::int64_t>(live_bytes);
+    site.labels = base::label_set(base::LabelSetId{label_set});
     out->heap.sites.push_back(site);
   });
 }

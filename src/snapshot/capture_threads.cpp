@@ -62,6 +62,7 @@ void capture_threads(Snapshot* out, StackInterner* stacks, const ThreadCaptureOp
     r.stack_id = intern(stacks, t.stack);
     r.stack_error = std::move(t.stack_error);
     r.create_stack_id = intern(stacks, t.create_stack);
+    r.labels = std::move(t.labels);
     r.leaked = t.leaked;
     r.leak_reason = std::move(t.leak_reason);
     if (r.leaked && !r.internal) ++leaked;

@@ -12,7 +12,7 @@ namespace pb = ::leakwatch::snapshot::v1;
 
 namespace {
 
-// Task and thread records carry their labels alike.
+// Task and thread records and heap sites carry their labels alike.
 template <typename Record>
 void add_labels(Record* r, const Labels& labels) {
   for (const auto& [k, v] : labels) {
@@ -60,6 +60,7 @@ std::string encode(const Snapshot& s) {
     h->set_alloc_bytes(site.alloc_bytes);
     h->set_inuse_objects(site.inuse_objects);
     h->set_inuse_bytes(site.inuse_bytes);
+    add_labels(h, site.labels);
   }
 
   for (auto [from, to] : {std::pair{&s.block, m.mutable_block()}, std::pair{&s.mutex, m.mutable_mutex()}}) {
@@ -121,6 +122,7 @@ std::string encode(const Snapshot& s) {
   m.set_threads_created(s.threads_created);
   m.set_leaked_threads(s.leaked_threads);
   m.set_threads_tracked(s.threads_tracked);
+  m.set_dropped_label_sets(s.dropped_label_sets);
   for (const Stack& st : s.stacks) {
     pb::Stack* r = m.add_stacks();
     r->set_id(st.id);
@@ -177,7 +179,7 @@ Result<Snapshot> decode(std::string_view bytes) {
   s.heap.sites.reserve(static_cast<std::size_t>(m.heap().sites_size()));
   for (const pb::HeapSite& h : m.heap().sites())
     s.heap.sites.push_back({h.stack_id(), h.alloc_objects(), h.alloc_bytes(), h.inuse_objects(),
-                            h.inuse_bytes()});
+                            h.inuse_bytes(), read_labels(h)});
 
   for (auto [from, to] : {std::pair{&m.block(), &s.block}, std::pair{&m.mutex(), &s.mutex}}) {
     to->rate = from->rate();
@@ -240,6 +242,7 @@ Result<Snapshot> decode(std::string_view bytes) {
   s.threads_created = m.threads_created();
   s.leaked_threads = m.leaked_threads();
   s.threads_tracked = m.threads_tracked();
+  s.dropped_label_sets = m.dropped_label_sets();
   s.stacks.reserve(static_cast<std::size_t>(m.stacks_size()));
   for (const pb::Stack& r : m.stacks())
     s.stacks.push_back({r.id(), std::vector<std::uint64_t>(r.pcs().begin(), r.pcs().end())});

@@ -52,7 +52,10 @@ struct Mapping {
   std::string build_id;
 };
 
-// HeapSite aggregates the sampled allocations of one call stack. Figures are estimates of the
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+// HeapSite aggregates the sampled allocations of one call stack under one label set (the labels
+// current at allocation, with_labels or a task's; empty for none). Figures are estimates of the
 // true totals (unbiased per sample; exact when sample_rate is 1).
 struct HeapSite {
   StackId stack_id = 0;
@@ -60,6 +63,7 @@ struct HeapSite {
   std::int64_t alloc_bytes = 0;
   std::int64_t inuse_objects = 0;
   std::int64_t inuse_bytes = 0;
+  Labels labels = {};  // "= {}": brace-initialized sites may leave it out without a warning
 };
 
 struct HeapProfile {
@@ -84,8 +88,6 @@ struct ContentionProfile {
   std::vector<ContentionSite> sites;
   std::uint64_t dropped_events = 0;  // events kept without their stack (table full) or not at all
 };
-
-using Labels = std::vector<std::pair<std::string, std::string>>;
 
 // TaskRecord is one task as the registry saw it at capture time.
 struct TaskRecord {
@@ -219,6 +221,7 @@ struct Snapshot {
   bool threads_tracked = false;         // the thread registry was present (false: only tid/name from /proc)
   ContentionProfile block;              // Go's block profile (waits, at the waiter's stack)
   ContentionProfile mutex;              // Go's mutex profile (contention, at the unlocker's stack)
+  std::uint64_t dropped_label_sets = 0;  // label sets not interned since start: the table was full (monotonic)
 };
 
 // find_stack() / find_location() look up by id / address; nullptr when absent. Linear: build an

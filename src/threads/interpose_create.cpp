@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "src/base/clock.hpp"
+#include "src/base/current_labels.hpp"
 #include "src/base/current_task.hpp"
 #include "src/base/thread_start_hook.hpp"
 #include "src/threads/current_slot.hpp"
@@ -93,6 +94,20 @@ ThreadSlot* current_slot() noexcept {
   tls_slot = s;
   return s;
 }
+
+namespace {
+
+// A plain thread's labels (lw::with_labels outside tasks) are published in its slot, where
+// lw::threads() reads them. Installed from this file, beside current_slot(), so that every link
+// that tracks threads has it (startup.cpp is only linked whole into the shared libraries).
+std::atomic<std::uint32_t>* label_home() noexcept {
+  ThreadSlot* slot = current_slot();
+  return slot != nullptr ? &slot->label_set : nullptr;
+}
+
+__attribute__((constructor)) void install_label_home() { base::set_label_home_provider(label_home); }
+
+}  // namespace
 
 }  // namespace lw::os_threads
 

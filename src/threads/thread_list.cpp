@@ -11,6 +11,7 @@
 
 #include "leakwatch/thread_info.hpp"
 #include "src/base/call_site.hpp"
+#include "src/base/label_sets.hpp"
 #include "src/base/thread_role.hpp"
 #include "src/threads/deadlock_proof.hpp"
 #include "src/threads/proc_task.hpp"
@@ -38,6 +39,7 @@ struct SlotCopy {
   pthread_t handle = 0;
   char exit_name[16] = {};
   base::ThreadRole role = base::ThreadRole::kUser;
+  std::uint32_t label_set = 0;
   unwind::StackTrace create_stack;
 };
 
@@ -60,6 +62,7 @@ void copy_slot(const ThreadSlot& s, void* arg) {
   c.exit_ns = s.exit_ns.load(std::memory_order_relaxed);
   c.handle = s.handle.load(std::memory_order_relaxed);
   c.role = static_cast<base::ThreadRole>(s.role.load(std::memory_order_relaxed));
+  c.label_set = s.label_set.load(std::memory_order_relaxed);
   std::copy(std::begin(s.exit_name), std::end(s.exit_name), c.exit_name);
   c.create_stack = s.create_stack;
   t->out->push_back(c);
@@ -165,6 +168,7 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
       t.start_time_unix_ns = slot->start_ns;
       t.join = to_join(slot->join);
       t.create_stack = pcs(slot->create_stack);
+      t.labels = base::label_set(base::LabelSetId{slot->label_set});
     }
     if (p.state == 'T' || p.state == 't') {
       t.state = ThreadState::kStopped;
@@ -224,6 +228,7 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
     t.exit_time_unix_ns = c.exit_ns;
     t.join = to_join(c.join);
     t.create_stack = pcs(c.create_stack);
+    t.labels = base::label_set(base::LabelSetId{c.label_set});
     set_role(&t, c.role);
     out.push_back(std::move(t));
     blocked.emplace_back();

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "src/base/clock.hpp"
+#include "src/base/current_labels.hpp"
 
 namespace lw::os_threads {
 namespace {
@@ -110,6 +111,7 @@ void reset(ThreadSlot* s) noexcept {
   s->wait_kind.store(WaitKind::kNone, std::memory_order_relaxed);
   s->wait_object.store(0, std::memory_order_relaxed);
   s->wait_since_ns.store(0, std::memory_order_relaxed);
+  s->label_set.store(0, std::memory_order_relaxed);
   s->start_routine = nullptr;
   s->start_arg = nullptr;
   s->prev_live = nullptr;
@@ -261,6 +263,8 @@ void publish_handle(ThreadSlot* slot, std::uint32_t generation, pthread_t handle
 }
 
 void mark_exited(ThreadSlot* slot) noexcept {
+  // The slot may be reused at once: labels set after this (a thread-local's destructor) go nowhere.
+  if (base::tls_label_home == &slot->label_set) base::tls_label_home = nullptr;
   Guard g(g_lock);
   slot->state.store(SlotState::kExited, std::memory_order_release);
   if (slot->join.load(std::memory_order_relaxed) != SlotJoin::kJoinable) free_locked(slot);

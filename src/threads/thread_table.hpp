@@ -61,6 +61,9 @@ struct ThreadSlot {
   char exit_name[16] = {};             // owner: the kernel name at exit (the thread is gone after)
   unwind::StackTrace create_stack;     // creator
   std::uint32_t site = 0;              // creation site index + 1; 0 none (creator)
+  // owner: the thread's current label set (a base::LabelSetId) outside tasks, published by
+  // with_labels (the slot is the thread's label home, base/current_labels.hpp).
+  std::atomic<std::uint32_t> label_set{0};
 
   // The current wait, under a sequence lock: wait_seq is odd while the owner rewrites the fields,
   // and grows by 4 per wait, so two reads with the same even value saw one and the same wait.

@@ -33,7 +33,7 @@ inline SiteSum sum_sites_through(const std::string& function) {
   constexpr std::uint32_t kFramesLooked = 6;
   lw::heap::UntrackedScope untracked;
   SiteSum sum;
-  lw::heap::site_table().for_each([&](const lw::unwind::StackTrace& t, const lw::heap::SiteFigures& f) {
+  lw::heap::site_table().for_each([&](const lw::unwind::StackTrace& t, std::uint32_t, const lw::heap::SiteFigures& f) {
     for (std::uint32_t i = 0; i < t.depth && i < kFramesLooked; ++i) {
       if (function_at(t.pc[i]).find(function) == std::string::npos) continue;
       ++sum.sites;

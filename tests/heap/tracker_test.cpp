@@ -232,7 +232,7 @@ TEST_CASE("site table: distinct stacks until full, then the overflow site") {
   table.add_free(ids[0], lw::heap::kObjectUnit, 100);
   CHECK(table.figures(ids[0]).alloc_bytes == 100);
   int seen = 0;
-  table.for_each([&](const lw::unwind::StackTrace&, const lw::heap::SiteFigures&) { ++seen; });
+  table.for_each([&](const lw::unwind::StackTrace&, std::uint32_t, const lw::heap::SiteFigures&) { ++seen; });
   CHECK(seen == 7);
 }
 

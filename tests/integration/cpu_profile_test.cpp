@@ -1,5 +1,5 @@
 // The CPU profile end to end: the cpu_burn fixture (ten labelled tasks in calculation(), a thread
-// in spin_forever()) profiled over HTTP and read by go tool pprof.
+// in spin_forever() under with_labels) profiled over HTTP and read by go tool pprof.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -98,6 +98,28 @@ TEST_CASE("go tool pprof reads the CPU profile: the busy functions on top, count
     for (const auto& l : s.labels) labelled_a = labelled_a || contains(l, "tenant:[a]");
     CHECK(labelled_a);
   }
+  // The plain thread's with_labels: -tagfocus=phase=x keeps that thread's spin_forever() only
+  // (a stack cut short in a leaf may miss the function; the label is on every sample).
+  const lw::test::RawProfile x = lw::test::parse_raw(pprof("-raw -tagfocus=phase=x '" + file + "'"));
+  REQUIRE(!x.samples.empty());
+  long long x_total = 0, x_spin = 0;
+  for (const auto& s : x.samples) {
+    bool spin = false, calc = false, labelled_x = false, tenant = false;
+    for (const auto& f : s.frames) {
+      spin = spin || contains(f, "spin_forever");
+      calc = calc || contains(f, "calculation");
+    }
+    for (const auto& l : s.labels) {
+      labelled_x = labelled_x || contains(l, "phase:[x]");
+      tenant = tenant || contains(l, "tenant:");
+    }
+    x_total += s.values.at(0);
+    if (spin) x_spin += s.values.at(0);
+    CHECK(!calc);
+    CHECK(!tenant);
+    CHECK(labelled_x);
+  }
+  CHECK(static_cast<double>(x_spin) >= 0.9 * static_cast<double>(x_total));
   std::remove(file.c_str());
 }
 

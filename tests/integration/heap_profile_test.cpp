@@ -1,11 +1,13 @@
 // The heap tracker end to end: a fixture that retains exactly N blocks of S bytes at one function,
-// linked with leakwatch and under LD_PRELOAD, its heap profiles read by `go tool pprof -raw`.
+// linked with leakwatch and under LD_PRELOAD, its heap profiles read by `go tool pprof -raw`
+// (from files, and from /debug/pprof/heap with labels).
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <sstream>
 #include <string>
 
+#include "tests/integration/fixture_process.hpp"
 #include "tests/integration/run_command.hpp"
 #include "tests/profile/pprof_raw.hpp"
 
@@ -145,4 +147,33 @@ TEST_CASE("default rate: a 16 MiB leak is estimated within 10% over 20 seeded ru
     CHECK(f.inuse_bytes < leak * 3);
   }
   CHECK(sum / runs == doctest::Approx(leak).epsilon(0.10));
+}
+
+TEST_CASE("/debug/pprof/heap at rate 1: allocations inside with_labels carry its labels, others none") {
+  const long long n = 100, size = 4096;
+  lw::test::FixtureProcess app(LW_HEAP_RETAIN_LINKED, {"--serve", std::to_string(n), std::to_string(size)},
+                               {"LEAKWATCH_HTTP=127.0.0.1:0", "LEAKWATCH_HEAP_RATE=1"}, "heap_retain: ready");
+  REQUIRE_MESSAGE(app.ok(), app.output());
+  CommandResult r = pprof_raw("'" + app.url() + "/debug/pprof/heap'");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const lw::test::RawProfile p = lw::test::parse_raw(r.output);
+  long long labelled = 0, plain = 0;
+  for (const auto& s : p.samples) {
+    bool here = false;
+    for (const auto& f : s.frames) here = here || f.find(kRetain) != std::string::npos;
+    bool phase = false, other = false;
+    for (const auto& l : s.labels) {
+      if (l.find("phase:[retain]") != std::string::npos) phase = true;
+      else if (l.find("bytes:") == std::string::npos) other = true;
+    }
+    CHECK(!other);  // no label but the size and the with_labels one
+    if (!here) {
+      CHECK(!phase);  // nothing else ran inside with_labels
+      continue;
+    }
+    (phase ? labelled : plain) += s.values.at(2);
+  }
+  CHECK(labelled == n);
+  CHECK(plain == n);
 }

@@ -169,6 +169,7 @@ TEST_CASE("/metrics passes promtool and carries the snapshot's figures") {
   CHECK(contains(m, "leakwatch_threads{state=\"exited\"} 0\n"));
   CHECK(contains(m, "leakwatch_threads_created_total 0\n"));
   CHECK(contains(m, "leakwatch_heap_dropped_samples_total 3\n"));
+  CHECK(contains(m, "leakwatch_dropped_label_sets_total 5\n"));
   CHECK(contains(m, "# TYPE process_cpu_seconds_total counter\n"));
   CHECK(contains(m, "process_resident_memory_bytes "));
   CHECK(contains(m, "process_start_time_seconds "));

@@ -23,6 +23,7 @@ inline snapshot::Snapshot sample_snapshot() {
   s.mem.num_tasks = 3;
   s.heap.sample_rate = 1;
   s.heap.dropped_samples = 3;
+  s.dropped_label_sets = 5;
   s.heap.sites = {{1, 10, 1000, 4, 400}, {2, 1, 64, 1, 64}};
   s.stacks = {{1, {0x401000, 0x402000}}, {2, {0x403000}}};
   TaskRecord a;

@@ -14,7 +14,7 @@ Snapshot sample() {
   s.mem.heap_alloc = 1 << 20;
   s.mem.max_rss = 99;
   s.heap.sample_rate = 524288;
-  s.heap.sites.push_back({7, 10, 1000, 4, 400});
+  s.heap.sites.push_back({7, 10, 1000, 4, 400, {{"phase", "load"}}});
   TaskRecord t;
   t.id = 18;
   t.parent_id = 1;
@@ -33,6 +33,7 @@ Snapshot sample() {
   s.locations.push_back({0x401000, "app::handle()", "/src/app.cpp", 12, 0x400000});
   s.mappings.push_back({0x400000, 0x500000, 0, "/usr/bin/app", "abcd"});
   s.leaked_tasks = 1;
+  s.dropped_label_sets = 4;
   return s;
 }
 
@@ -49,6 +50,7 @@ TEST_CASE("a snapshot survives encode and decode unchanged") {
   CHECK(d.mem.max_rss == 99);
   REQUIRE(d.heap.sites.size() == 1);
   CHECK(d.heap.sites[0].inuse_bytes == 400);
+  CHECK(d.heap.sites[0].labels == s.heap.sites[0].labels);
   REQUIRE(d.tasks.size() == 1);
   CHECK(d.tasks[0].state == TaskState::kWaiting);
   CHECK(d.tasks[0].wait_reason == "chan receive");
@@ -58,6 +60,7 @@ TEST_CASE("a snapshot survives encode and decode unchanged") {
   CHECK(find_location(d, 0x401000)->function == "app::handle()");
   CHECK(d.mappings[0].build_id == "abcd");
   CHECK(d.leaked_tasks == 1);
+  CHECK(d.dropped_label_sets == 4);
 }
 
 TEST_CASE("decode rejects empty, truncated and foreign input with a clear error") {
