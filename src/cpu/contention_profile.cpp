@@ -16,6 +16,8 @@
 #include "leakwatch/contention_profile.hpp"
 #include "src/base/clock.hpp"
 #include "src/base/contention_event.hpp"
+#include "src/base/current_labels.hpp"
+#include "src/base/label_sets.hpp"
 #include "src/base/log.hpp"
 #include "src/base/parse.hpp"
 #include "src/base/self_scope.hpp"
@@ -43,7 +45,7 @@ void record(ContentionProfile which, std::int64_t delay_ns, std::int64_t rate, i
   unwind::StackTrace trace;
   unwind::walk_own_stack(&trace, skip + 1);
   heap::StackTable& table = sites_of(which);
-  const std::uint32_t site = table.intern(trace);
+  const std::uint32_t site = table.intern(trace, static_cast<std::uint32_t>(base::current_label_set()));
   // Go's scaling (runtime/mprof.go saveblockevent): a block event shorter than the rate was taken
   // with probability delay/rate, so it stands for rate/delay events and rate nanoseconds; a mutex
   // event was taken with probability 1/n, so it stands for n events and n times its delay.
@@ -74,9 +76,9 @@ void install_recorder() noexcept {
 }
 
 void add_sites(const heap::StackTable& table, snapshot::ContentionProfile* out, snapshot::StackInterner* stacks) {
-  table.for_each([&](const unwind::StackTrace& t, std::uint32_t /*label_set: not recorded yet*/,
-                     const heap::SiteFigures& f) {
+  table.for_each([&](const unwind::StackTrace& t, std::uint32_t label_set, const heap::SiteFigures& f) {
     snapshot::ContentionSite site;
+    site.labels = base::label_set(base::LabelSetId{label_set});
     site.stack_id = stacks->intern(std::vector<std::uint64_t>(t.pc, t.pc + t.depth));
     site.count = static_cast<std::int64_t>((f.alloc_units + heap::kObjectUnit / 2) / heap::kObjectUnit);
     site.delay_ns = static_cast<std::int64_t>(f.alloc_bytes);

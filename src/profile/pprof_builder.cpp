@@ -273,6 +273,7 @@ std::string contention_pprof(const snapshot::Snapshot& s, base::ContentionProfil
     const auto& pcs = b.symbols().pcs(r.stack_id);
     pb::Sample* sample = b.add_sample(pcs, {r.count, r.delay_ns});
     if (pcs.empty()) sample->add_location_id(b.pseudo_location_id("[unknown]"));
+    for (const auto& [k, v] : r.labels) b.string_label(sample, k, v);
   }
   return b.serialize();
 }

@@ -71,6 +71,7 @@ std::string encode(const Snapshot& s) {
       c->set_stack_id(site.stack_id);
       c->set_count(site.count);
       c->set_delay_ns(site.delay_ns);
+      add_labels(c, site.labels);
     }
   }
 
@@ -185,7 +186,8 @@ Result<Snapshot> decode(std::string_view bytes) {
     to->rate = from->rate();
     to->dropped_events = from->dropped_events();
     to->sites.reserve(static_cast<std::size_t>(from->sites_size()));
-    for (const pb::ContentionSite& c : from->sites()) to->sites.push_back({c.stack_id(), c.count(), c.delay_ns()});
+    for (const pb::ContentionSite& c : from->sites())
+      to->sites.push_back({c.stack_id(), c.count(), c.delay_ns(), read_labels(c)});
   }
 
   s.tasks.reserve(static_cast<std::size_t>(m.tasks_size()));

@@ -72,12 +72,13 @@ struct HeapProfile {
   std::vector<HeapSite> sites;
 };
 
-// ContentionSite is one stack's total in the block or mutex profile: events (scaled up for
-// sampling, as Go does) that waited there, or made others wait, and the delay in all.
+// ContentionSite is one (stack, labels)'s total in the block or mutex profile: events (scaled up
+// for sampling, as Go does) that waited there, or made others wait, and the delay in all.
 struct ContentionSite {
   StackId stack_id = 0;
   std::int64_t count = 0;
   std::int64_t delay_ns = 0;
+  std::vector<std::pair<std::string, std::string>> labels = {};  // the waiter's (block) or unlocker's (mutex) labels
 };
 
 // ContentionProfile is the block or mutex profile since start. `rate`: the block profile's rate

@@ -20,9 +20,9 @@ std::string fetch(const std::string& url, const std::string& file) {
   return r.output;
 }
 
-// pprof_raw() reads a profile file or URL with go tool pprof -raw.
-lw::test::RawProfile pprof_raw(const std::string& file) {
-  auto r = run_command("cd /tmp && HOME=/tmp GOCACHE=/tmp/lw_gocache go tool pprof -raw '" + file + "' 2>&1");
+// pprof_raw() reads a profile file or URL with go tool pprof -raw, with `flags` (e.g. -tagfocus).
+lw::test::RawProfile pprof_raw(const std::string& file, const std::string& flags = "") {
+  auto r = run_command("cd /tmp && HOME=/tmp GOCACHE=/tmp/lw_gocache go tool pprof -raw " + flags + " '" + file + "' 2>&1");
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
   return lw::test::parse_raw(r.output);
 }
@@ -79,12 +79,25 @@ TEST_CASE("block and mutex profiles with known answers, read by go tool pprof an
   check_near(static_cast<double>(charged_to(block, "wait_lw_mutex").delay_ns), 5e9, 0.10, "blocked in wait_lw_mutex (ns)");
   check_near(static_cast<double>(charged_to(block, "wait_std_mutex").delay_ns), 5e9, 0.10, "blocked in wait_std_mutex (ns)");
   CHECK(charged_to(block, "send_slowly").delay_ns < 50'000'000);  // its receiver was always there
+  // Each event carries the labels where it happened: the receiving task's, the holder thread's.
+  for (const auto& s : block.samples) {
+    bool receiving = false;
+    for (const auto& f : s.frames) receiving = receiving || contains(f, "receive_slowly");
+    bool labelled = false;
+    for (const auto& l : s.labels) labelled = labelled || contains(l, "scene:[receive]");
+    CHECK(receiving == labelled);
+  }
+  const lw::test::RawProfile receive_only = pprof_raw(dir + ".block.pb.gz", "-tagfocus=scene=receive");
+  CHECK(charged_to(receive_only, "receive_slowly").count == 10);
+  CHECK(charged_to(receive_only, "wait_lw_mutex").count == 0);
 
   const lw::test::RawProfile mutex = pprof_raw(dir + ".mutex.pb.gz");
   CHECK(contains(mutex.sample_types, "contentions/count"));
   // Go's documented example: a lock held 1 s while five wait is ~5 s at the unlocking function.
   check_near(static_cast<double>(charged_to(mutex, "hold_lw_mutex").delay_ns), 5e9, 0.10, "lw::Mutex contention at hold_lw_mutex (ns)");
   check_near(static_cast<double>(charged_to(mutex, "hold_std_mutex").delay_ns), 5e9, 0.10, "std::mutex contention at hold_std_mutex (ns)");
+  check_near(static_cast<double>(charged_to(pprof_raw(dir + ".mutex.pb.gz", "-tagfocus=scene=std"), "hold_std_mutex").delay_ns),
+             5e9, 0.10, "the unlocker's labels (scene=std) on its contention (ns)");
   // The waiters unlocked with the others already charged: little is left for them.
   CHECK(charged_to(mutex, "wait_lw_mutex").delay_ns < 500'000'000);
   CHECK(charged_to(mutex, "wait_std_mutex").delay_ns < 500'000'000);
