@@ -67,7 +67,7 @@ TEST_CASE("LEAKWATCH_CPUPROFILE: a linked program's whole run, written at exit; 
   std::printf("whole-run profile of cpu_burn (~1.5 s): %lld samples, period %lld ns, %lld in calculation, %lld in spin_forever\n",
               p.samples, p.period_ns, lw::test::samples_in(p, "calculation"), lw::test::samples_in(p, "spin_forever"));
   CHECK(p.period_ns == 10'000'000);  // the default 100 Hz
-  CHECK(p.samples >= 100);           // two busy threads for ~1.5 s, on a shared machine
+  CHECK(p.samples >= 30);            // two busy threads for ~1.5 s: ~300, fewer on a loaded machine
   CHECK(lw::test::samples_in(p, "calculation") > 0);
   CHECK(lw::test::samples_in(p, "spin_forever") > 0);
   run_command("rm -rf '" + dir + "'");
@@ -121,8 +121,11 @@ TEST_CASE("an unwritable LEAKWATCH_CPUPROFILE is said on stderr and leaves the e
 
   // Writable at start, gone by exit: said at exit, the status still the program's.
   const std::string dir = lw::test::make_temp_dir("cpu_gone");
+  const std::string log = dir + "/log";
   auto gone = run_command(kClean + "mkdir '" + dir + "/sub' && { LEAKWATCH_CPUPROFILE='" + dir + "/sub/p.pb.gz' '" +
-                          LW_CPU_STRESS_LINKED + "' 1 & pid=$!; sleep 0.5; rm -rf '" + dir + "/sub'; wait $pid; echo status=$?; }");
+                          LW_CPU_STRESS_LINKED + "' 2 >'" + log + "' 2>&1 & pid=$!; for i in $(seq 300); do grep -q ready '" +
+                          log + "' && break; sleep 0.1; done; rm -rf '" + dir + "/sub'; wait $pid; echo status=$?; cat '" +
+                          log + "'; }");
   INFO(gone.output);
   CHECK(contains(gone.output, "status=0"));
   CHECK(contains(gone.output, "leakwatch: LEAKWATCH_CPUPROFILE: no CPU profile written: cannot write " + dir +

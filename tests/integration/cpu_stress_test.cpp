@@ -22,18 +22,22 @@ const std::string kClean = "unset LEAKWATCH_PRELOAD LEAKWATCH_HTTP LEAKWATCH_SER
 constexpr const char* kSeconds = "2";
 constexpr const char* kDeadline = "timeout -s KILL 30 ";  // 2 s of work; a hang ends as status 137
 
-const char* const kStressFunctions[] = {"stress_malloc_free", "stress_dlopen_dlclose", "stress_throw_catch",
-                                        "stress_fork", "stress_threads"};
+// The kinds of work that keep a thread busy, each of which must be sampled. The fork and thread
+// kinds are printed, not required: their CPU comes in bursts shorter than a tick or on threads
+// that live less than one (docs/cpu.md, "Short bursts"), so a 2-s run may sample them 0 times.
+const char* const kSteadyWork[] = {"stress_malloc_free", "stress_dlopen_dlclose", "stress_throw_catch"};
+const char* const kBurstyWork[] = {"stress_fork", "stress_threads"};
 
-// check_profile() reads `file` and checks that every kind of stress work was sampled.
+// check_profile() reads `file` and checks that the stress work was sampled.
 void check_profile(const std::string& file, const char* how) {
   const auto p = lw::test::read_cpu_profile(file);
   REQUIRE_MESSAGE(p.read, p.pprof_output);
   std::printf("cpu_stress %s: %lld samples;", how, p.samples);
-  for (const char* f : kStressFunctions) std::printf(" %s %lld", f, lw::test::samples_in(p, f));
+  for (const char* f : kSteadyWork) std::printf(" %s %lld", f, lw::test::samples_in(p, f));
+  for (const char* f : kBurstyWork) std::printf(" %s %lld", f, lw::test::samples_in(p, f));
   std::printf("\n");
-  CHECK(p.samples >= 50);
-  for (const char* f : kStressFunctions) {
+  CHECK(lw::test::samples_in(p, "stress_") >= 20);
+  for (const std::string f : kSteadyWork) {
     CAPTURE(f);
     CHECK(lw::test::samples_in(p, f) > 0);
   }
