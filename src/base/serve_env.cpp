@@ -22,29 +22,33 @@ const char* non_empty_env(const char* name) noexcept {
 
 }  // namespace
 
-ServePlan serve_plan_from_environment() noexcept {
-  ServePlan plan;
-  const char* address = non_empty_env("LEAKWATCH_HTTP");
+bool serve_pid_is_this_process() noexcept {
   const char* serve_pid = non_empty_env("LEAKWATCH_SERVE_PID");
-  if (serve_pid == nullptr) {
-    plan.address = address;
-    return plan;
-  }
+  if (serve_pid == nullptr) return true;
   auto pid = parse_int64(serve_pid);
   if (!pid || *pid <= 0) {
-    static std::atomic<bool> reported{false};  // both start-up paths ask; say it once
+    static std::atomic<bool> reported{false};  // every start-up path asks; say it once
     if (!reported.exchange(true, std::memory_order_relaxed))
       log_write("LEAKWATCH_SERVE_PID=%s is not a pid; serving as if it were unset", serve_pid);
-    plan.address = address;
-    return plan;
+    return true;
   }
-  if (*pid == static_cast<long long>(getpid())) {
-    plan.address = address;
+  return *pid == static_cast<long long>(getpid());
+}
+
+ServePlan serve_plan_from_environment() noexcept {
+  ServePlan plan;
+  if (serve_pid_is_this_process()) {
+    plan.address = non_empty_env("LEAKWATCH_HTTP");
     return plan;
   }
   plan.address = non_empty_env("LEAKWATCH_CHILD_HTTP");
   plan.descendant = plan.address != nullptr;
   return plan;
+}
+
+const char* cpu_profile_path_from_environment() noexcept {
+  const char* path = non_empty_env("LEAKWATCH_CPUPROFILE");
+  return path != nullptr && serve_pid_is_this_process() ? path : nullptr;
 }
 
 bool claim_auto_server() noexcept {

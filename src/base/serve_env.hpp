@@ -1,5 +1,5 @@
-// serve_env.hpp: which process of a tree started under the tracker serves HTTP, decided from the
-// environment. Shared by every start-up path (libleakwatch.so's, the preload's), so they agree.
+// serve_env.hpp: which process of a tree started under the tracker serves HTTP (and takes the
+// whole-run CPU profile), decided from the environment. Shared by every start-up path (libleakwatch.so's, the preload's), so they agree.
 // Thread-safe; never allocates (reads getenv and getpid only).
 //
 // LEAKWATCH_HTTP=ADDR alone: this process serves on ADDR (every process that inherits it tries).
@@ -20,6 +20,15 @@ struct ServePlan {
 // serve_plan_from_environment() reads LEAKWATCH_HTTP, LEAKWATCH_SERVE_PID, LEAKWATCH_CHILD_HTTP.
 // A malformed LEAKWATCH_SERVE_PID is reported once on stderr and read as "serve here".
 ServePlan serve_plan_from_environment() noexcept;
+
+// serve_pid_is_this_process() is true when LEAKWATCH_SERVE_PID is unset (every process that
+// inherits the variables acts on them) or names this process. A malformed value is reported once
+// on stderr and read as unset.
+bool serve_pid_is_this_process() noexcept;
+
+// cpu_profile_path_from_environment() is LEAKWATCH_CPUPROFILE when this process is to take the
+// whole-run CPU profile (set, not empty, and serve_pid_is_this_process()), else nullptr.
+const char* cpu_profile_path_from_environment() noexcept;
 
 // claim_auto_server() returns true the first time it is called in the process, false after. The
 // start-up code calls it before starting a server: when both libleakwatch.so and the preload library

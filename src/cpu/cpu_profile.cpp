@@ -44,6 +44,17 @@ std::string build_profile(const Sampled& sampled) {
   return profile::cpu_pprof(s, records, 1'000'000'000 / sampled.hz, sampled.duration_ns);
 }
 
+Result<void> write_profile_file(const std::string& path, const Sampled& sampled) {
+  base::SelfScope self;
+  const std::string data = profile::gzip(build_profile(sampled));
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return make_error("cannot write " + path + ": " + std::strerror(errno));
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  out.close();
+  if (!out) return make_error("cannot write " + path);
+  return {};
+}
+
 Result<std::string> profile_for(std::int64_t seconds, int hz, const std::function<bool(std::int64_t)>& wait) {
   if (auto started = start_sampling(hz); !started) return started.error();
   const bool waited = wait(seconds);
@@ -78,14 +89,7 @@ Result<void> stop_cpu_profile() {
   const std::string path = std::move(g_file);
   g_file.clear();
   if (!sampled) return sampled.error();
-  base::SelfScope self;
-  const std::string data = profile::gzip(cpu::build_profile(*sampled));
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return make_error("cannot write " + path + ": " + std::strerror(errno));
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  out.close();
-  if (!out) return make_error("cannot write " + path);
-  return {};
+  return cpu::write_profile_file(path, *sampled);
 }
 
 }  // namespace lw

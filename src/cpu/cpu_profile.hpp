@@ -15,6 +15,9 @@ namespace lw::cpu {
 // build_profile() is the profile of `s` as an uncompressed perftools.profiles.Profile.
 std::string build_profile(const Sampled& s);
 
+// write_profile_file() writes the profile of `s`, gzipped, to `path` (created or truncated).
+Result<void> write_profile_file(const std::string& path, const Sampled& s);
+
 // profile_for() samples the whole process at `hz` for `seconds` and returns the profile
 // (uncompressed). `wait(seconds)` does the waiting and returns false when it was cut short (a
 // server shutting down): then the sampling is stopped and an error returned. Errors as

@@ -7,9 +7,11 @@
 // (base, unwind's capture, heap, threads: mimalloc and libunwind), and the server with what only
 // the server needs (capture, profiles, the protobuf codec, the libdw symbolizer, zlib, the task
 // runtime) is a companion, libleakwatch_server.so, installed beside it and loaded here only when
-// this process is to serve (src/base/serve_env.hpp) or to write heap profiles on a signal
-// (LEAKWATCH_HEAP_PROFILE_SIGNAL: the writer encodes pprof). Its constructors then do what they do
-// in libleakwatch.so: auto_start.cpp starts the server, capture_heap_profile.cpp arms the signal. Measured on /bin/true (docs/benchmarks.md): relocating libprotobuf and running its,
+// this process is to serve (src/base/serve_env.hpp), to write heap profiles on a signal
+// (LEAKWATCH_HEAP_PROFILE_SIGNAL: the writer encodes pprof) or to take the whole-run CPU profile
+// (LEAKWATCH_CPUPROFILE: the sampler and the profile builder are there). Its constructors then do
+// what they do in libleakwatch.so: auto_start.cpp starts the server, capture_heap_profile.cpp arms
+// the signal, whole_run_profile.cpp starts the CPU profile. Measured on /bin/true (docs/benchmarks.md): relocating libprotobuf and running its,
 // libdw's and our server's constructors was most of what preloading cost a process.
 //
 // Rejected: loading the companion from a thread so that start-up does not wait for it. exit()
@@ -38,6 +40,7 @@ constexpr char kCompanion[] = "libleakwatch_server.so";
 // companion_wanted() says whether this process needs anything the companion holds.
 bool companion_wanted() noexcept {
   if (base::serve_plan_from_environment().address != nullptr) return true;
+  if (base::cpu_profile_path_from_environment() != nullptr) return true;  // LEAKWATCH_CPUPROFILE
   const char* heap_profile_signal = std::getenv("LEAKWATCH_HEAP_PROFILE_SIGNAL");
   return heap_profile_signal != nullptr && *heap_profile_signal != '\0';
 }
@@ -71,7 +74,7 @@ __attribute__((constructor)) void load_server_companion() {
   // RTLD_NOW: a missing symbol is reported here, not as a crash in the middle of a request.
   if (dlopen(path, RTLD_NOW | RTLD_LOCAL) == nullptr) {
     const char* why = dlerror();
-    base::log_write("debug server and heap profiles off: cannot load %s: %s", path, why ? why : "?");
+    base::log_write("debug server, heap and CPU profiles off: cannot load %s: %s", path, why ? why : "?");
   }
 }
 

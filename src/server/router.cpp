@@ -24,6 +24,7 @@
 #include "src/server/expvar_json.hpp"
 #include "src/server/host_rule.hpp"
 #include "src/server/proc_stats.hpp"
+#include "src/cpu/cpu_hz_env.hpp"
 #include "src/cpu/cpu_profile.hpp"
 #include "src/server/profile_endpoints.hpp"
 #include "src/server/prometheus_text.hpp"
@@ -342,8 +343,9 @@ bool Router::wait_seconds(std::int64_t seconds) {
 }
 
 // The CPU profile, as Go's /debug/pprof/profile: `seconds` (default 30, at most the server's
-// max_profile_seconds) of sampling at 100 Hz, then the gzipped profile. One at a time in the
-// process: another request gets Go's 500 "cpu profiling already in use". A worker thread is held
+// max_profile_seconds) of sampling at LEAKWATCH_CPU_HZ (default 100), then the gzipped profile.
+// One at a time in the process (LEAKWATCH_CPUPROFILE's whole-run profile counts): another request
+// gets Go's 500 "cpu profiling already in use". A worker thread is held
 // for the duration, as for delta profiles (and counted with them).
 Response Router::cpu_profile(const Request& req) {
   auto query = parse_profile_query(req, options_.max_profile_seconds);
@@ -352,7 +354,7 @@ Response Router::cpu_profile(const Request& req) {
   const std::int64_t seconds = query->seconds > 0 ? query->seconds : std::min<std::int64_t>(30, options_.max_profile_seconds);
   DeltaSlot slot(&deltas_in_flight_, options_.max_concurrent_deltas);
   if (!slot.held()) return busy_with_deltas(seconds);
-  auto data = cpu::profile_for(seconds, cpu::kDefaultHz, [this](std::int64_t s) { return wait_seconds(s); });
+  auto data = cpu::profile_for(seconds, cpu::configured_hz(), [this](std::int64_t s) { return wait_seconds(s); });
   if (!data) return pprof_error(500, "Could not enable CPU profiling: " + data.error().message);
   Response r;
   r.content_type = "application/octet-stream";
