@@ -2,7 +2,7 @@
 //
 // A snapshot is written in one transaction: its row (MemStats columns + the encoded bytes as
 // received, so `export` and future leakwatch versions can read everything the target sent), its
-// heap sites, its tasks and its threads. The tables exist so the differ can read a series of 100
+// heap sites, its tasks, its threads and its custom profile sites. The tables exist so the differ can read a series of 100
 // snapshots without decoding 100 blobs; the blob stays the source of truth for profiles.
 //
 // Stacks are interned by function names (see schema.cpp); ids are never reused, because stacks are
@@ -337,6 +337,7 @@ Result<std::int64_t> Store::add_snapshot(std::string_view target, const snapshot
       !r)
     return r.error();
   if (auto r = add_threads(snapshot_id, s, store_stack); !r) return r.error();
+  if (auto r = add_profile_sites(snapshot_id, s, store_stack); !r) return r.error();
   if (auto r = tx.commit(); !r) return r.error();
   guard.done = true;
   return snapshot_id;
@@ -364,6 +365,19 @@ Result<void> Store::add_threads(std::int64_t snapshot_id, const snapshot::Snapsh
   return insert_rows(*db_, "INSERT INTO thread_create_sites(snapshot_id, stack_id, count) VALUES", 3,
                      rows.size(), [&](Statement& st, int p, std::size_t i) {
                        st.bind(p, snapshot_id).bind(p + 1, rows[i].first).bind(p + 2, rows[i].second);
+                     });
+}
+
+Result<void> Store::add_profile_sites(std::int64_t snapshot_id, const snapshot::Snapshot& s,
+                                     const std::function<std::int64_t(snapshot::StackId)>& store_stack) {
+  std::map<std::pair<std::string, std::int64_t>, std::int64_t> sites;
+  for (const snapshot::CustomProfile& p : s.custom_profiles)
+    for (const snapshot::CustomSample& c : p.samples) sites[{p.name, store_stack(c.stack_id)}] += c.count;
+  std::vector<std::pair<std::pair<std::string, std::int64_t>, std::int64_t>> rows(sites.begin(), sites.end());
+  return insert_rows(*db_, "INSERT INTO custom_profile_sites(snapshot_id, profile, stack_id, count) VALUES", 4,
+                     rows.size(), [&](Statement& st, int p, std::size_t i) {
+                       st.bind(p, snapshot_id).bind(p + 1, rows[i].first.first).bind(p + 2, rows[i].first.second)
+                           .bind(p + 3, rows[i].second);
                      });
 }
 
@@ -520,6 +534,21 @@ Result<std::vector<StoredThreadCreateSite>> Store::thread_creates(std::int64_t s
     c.stack_id = st->int64(0);
     c.count = st->int64(1);
     out.push_back(c);
+  }
+  return out;
+}
+
+Result<std::vector<StoredProfileSite>> Store::profile_sites(std::int64_t snapshot_id) {
+  auto st = Statement::prepare(*db_,
+      "SELECT profile, stack_id, count FROM custom_profile_sites WHERE snapshot_id = ? ORDER BY profile, stack_id");
+  if (!st) return st.error();
+  st->bind(1, snapshot_id);
+  std::vector<StoredProfileSite> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back({st->text(0), st->int64(1), st->int64(2)});
   }
   return out;
 }
