@@ -140,6 +140,28 @@ Result<void> insert_rows(Database& db, const char* head, int columns, std::size_
   return {};
 }
 
+// collect() steps `st` to its end and makes one T of each row with `read`.
+template <class T, class Read>
+Result<std::vector<T>> collect(Statement& st, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(read(st));
+  }
+  return out;
+}
+
+// rows_of() is collect() over `sql` with ?1 bound to `id`.
+template <class T, class Read>
+Result<std::vector<T>> rows_of(Database& db, const char* sql, std::int64_t id, Read read) {
+  auto st = Statement::prepare(db, sql);
+  if (!st) return st.error();
+  st->bind(1, id);
+  return collect<T>(*st, read);
+}
+
 }  // namespace
 
 LocationIndex index_locations(const snapshot::Snapshot& s) {
@@ -420,14 +442,7 @@ Result<std::vector<SnapshotInfo>> Store::snapshots(const SnapshotQuery& q) {
   if (q.since_unix_ns) st->bind(2, *q.since_unix_ns);
   if (q.from_id) st->bind(3, *q.from_id);
   if (q.to_id) st->bind(4, *q.to_id);
-  std::vector<SnapshotInfo> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(read_info(*st));
-  }
-  return out;
+  return collect<SnapshotInfo>(*st, read_info);
 }
 
 Result<std::string> Store::snapshot_blob(std::int64_t id) {
@@ -449,19 +464,12 @@ Result<snapshot::Snapshot> Store::load_snapshot(std::int64_t id) {
 }
 
 Result<std::vector<StoredSite>> Store::heap_sites(std::int64_t snapshot_id) {
-  auto st = Statement::prepare(*db_,
+  return rows_of<StoredSite>(*db_,
       "SELECT stack_id, inuse_bytes, inuse_objects, alloc_bytes, alloc_objects FROM heap_sites "
-      "WHERE snapshot_id = ?");
-  if (!st) return st.error();
-  st->bind(1, snapshot_id);
-  std::vector<StoredSite> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back({st->int64(0), st->int64(1), st->int64(2), st->int64(3), st->int64(4)});
-  }
-  return out;
+      "WHERE snapshot_id = ?",
+      snapshot_id, [](const Statement& st) -> StoredSite {
+        return {st.int64(0), st.int64(1), st.int64(2), st.int64(3), st.int64(4)};
+      });
 }
 
 Result<std::vector<StoredTask>> Store::tasks(std::int64_t snapshot_id) {
@@ -522,35 +530,16 @@ Result<std::vector<StoredThread>> Store::threads(std::int64_t snapshot_id) {
 }
 
 Result<std::vector<StoredThreadCreateSite>> Store::thread_creates(std::int64_t snapshot_id) {
-  auto st = Statement::prepare(*db_, "SELECT stack_id, count FROM thread_create_sites WHERE snapshot_id = ?");
-  if (!st) return st.error();
-  st->bind(1, snapshot_id);
-  std::vector<StoredThreadCreateSite> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    StoredThreadCreateSite c;
-    c.stack_id = st->int64(0);
-    c.count = st->int64(1);
-    out.push_back(c);
-  }
-  return out;
+  return rows_of<StoredThreadCreateSite>(*db_, "SELECT stack_id, count FROM thread_create_sites WHERE snapshot_id = ?",
+                                         snapshot_id, [](const Statement& st) -> StoredThreadCreateSite {
+                                           return {st.int64(0), st.int64(1)};
+                                         });
 }
 
 Result<std::vector<StoredProfileSite>> Store::profile_sites(std::int64_t snapshot_id) {
-  auto st = Statement::prepare(*db_,
-      "SELECT profile, stack_id, count FROM custom_profile_sites WHERE snapshot_id = ? ORDER BY profile, stack_id");
-  if (!st) return st.error();
-  st->bind(1, snapshot_id);
-  std::vector<StoredProfileSite> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back({st->text(0), st->int64(1), st->int64(2)});
-  }
-  return out;
+  return rows_of<StoredProfileSite>(*db_,
+      "SELECT profile, stack_id, count FROM custom_profile_sites WHERE snapshot_id = ? ORDER BY profile, stack_id",
+      snapshot_id, [](const Statement& st) -> StoredProfileSite { return {st.text(0), st.int64(1), st.int64(2)}; });
 }
 
 Result<std::vector<std::string>> Store::stack_frames(std::int64_t id) {
