@@ -8,6 +8,7 @@
 #include "leakwatch/cpu_profile.hpp"  // IWYU pragma: export
 #include "leakwatch/contention_profile.hpp"  // IWYU pragma: export
 #include "leakwatch/labels.hpp"     // IWYU pragma: export
+#include "leakwatch/profile.hpp"      // IWYU pragma: export
 #include "leakwatch/runtime.hpp"    // IWYU pragma: export
 #include "leakwatch/chan.hpp"       // IWYU pragma: export
 #include "leakwatch/select.hpp"     // IWYU pragma: export

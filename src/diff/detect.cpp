@@ -1,6 +1,7 @@
 // The verdicts. docs/detection.md is the user-facing account; this is the reasoning.
 //
-// Growth (heap sites, tasks per creation site, HeapAlloc, task count) is judged on one series:
+// Growth (heap sites, tasks per creation site, custom profile keys per stack, HeapAlloc, task
+// count) is judged on one series:
 // one process run of one target, so a restart (memory back to its base, task ids reused) never
 // reads as churn or as one long stuck task. A growth verdict needs all of:
 //   1. enough snapshots (min_points) and growth over the window above a floor;
@@ -393,6 +394,35 @@ void unjoined_threads(const Series& s, const ById<ThreadWaiters>& index, const S
   }
 }
 
+// profile_growth() judges each custom profile's live keys per stack as task_growth judges tasks
+// per creation site: exact counts, the same trend tests. A profile is a set the program says it
+// holds (connections, files), so a count that keeps rising at one stack is that set leaking.
+void profile_growth(const Series& s, const std::vector<double>& xs, const StackNames& names,
+                    const DetectOptions& o, std::vector<Finding>& out) {
+  std::size_t n = s.points.size();
+  std::map<std::pair<std::string, StackKey>, std::vector<double>> by_site;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (const ProfilePoint& pp : s.points[i].profile_sites) {
+      auto& ys = by_site[{pp.profile, pp.stack}];
+      if (ys.empty()) ys.assign(n, 0.0);
+      ys[i] += static_cast<double>(pp.count);
+    }
+  }
+  for (const auto& [site, ys] : by_site) {
+    Growth g = test_growth(xs, ys, 0, static_cast<double>(o.min_profile_growth), o);
+    if (!g.grows) continue;
+    Finding f = base_finding(FindingKind::kProfileGrowth, s);
+    f.profile = site.first;
+    f.frames = names.frames(site.second);
+    f.keys_per_minute = g.slope;
+    f.count = static_cast<std::int64_t>(ys.back());
+    f.first_value = static_cast<std::int64_t>(ys.front());
+    f.last_value = f.count;
+    f.confidence = g.confidence;
+    out.push_back(std::move(f));
+  }
+}
+
 void process_growth(const Series& s, const std::vector<double>& xs, const DetectOptions& o,
                     std::vector<Finding>& out) {
   std::vector<double> heap, tasks;
@@ -471,6 +501,7 @@ double strength(const Finding& f) {
     case FindingKind::kTaskGrowth:
     case FindingKind::kTaskCountGrowth: return f.tasks_per_minute;
     case FindingKind::kThreadGrowth: return f.threads_per_minute;
+    case FindingKind::kProfileGrowth: return f.keys_per_minute;
     default: return static_cast<double>(f.count);
   }
 }
@@ -491,6 +522,7 @@ std::vector<Finding> detect_series(const Series& s, const StackNames& names, con
   heap_growth(s, xs, names, o, out);
   growth_by_creation_site<TaskWaiters>(s, xs, names, o, out);
   growth_by_creation_site<ThreadWaiters>(s, xs, names, o, out);
+  profile_growth(s, xs, names, o, out);
   process_growth(s, xs, o, out);
   fold_explained(out);
   return out;

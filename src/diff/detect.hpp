@@ -20,6 +20,7 @@ struct DetectOptions {
   double min_kendall_tau = 0.5;         // monotonic-ish: (concordant - discordant) / pairs
   std::int64_t min_growth_bytes = 16 * 1024;  // growth over the window below this is ignored
   std::int64_t min_task_growth = 5;           // tasks added over the window below this are ignored
+  std::int64_t min_profile_growth = 5;        // custom profile keys added over the window, likewise
 };
 
 // detect() returns the findings of every series, strongest first within each kind.

@@ -14,6 +14,7 @@ std::string_view to_string(FindingKind k) {
     case FindingKind::kStuckThreads: return "stuck_threads";
     case FindingKind::kThreadGrowth: return "thread_growth";
     case FindingKind::kUnjoinedThreads: return "unjoined_threads";
+    case FindingKind::kProfileGrowth: return "profile_growth";
   }
   return "unknown";
 }

@@ -20,6 +20,7 @@ enum class FindingKind : std::uint8_t {
   kStuckThreads,     // threads in the same wait, on the same stack, gaining no CPU time, for --stuck-after
   kThreadGrowth,     // the number of live threads created at one site keeps rising
   kUnjoinedThreads,  // threads that exited while joinable and were never joined
+  kProfileGrowth,    // a custom profile's live keys at one stack keep rising (unclosed connections, files)
 };
 std::string_view to_string(FindingKind k);
 
@@ -31,10 +32,12 @@ struct Finding {
   std::vector<std::string> create_frames;  // tasks, threads: where they were created
   std::string wait_reason;                 // tasks: Go's words ("chan receive", ...); threads: the
                                            // wait ("condition wait") or syscall ("read")
+  std::string profile;                     // profile_growth: the custom profile's name
   std::int64_t count = 0;                  // tasks/threads in the group, or at the site now
   double bytes_per_minute = 0;             // heap kinds: the fitted growth rate
   double tasks_per_minute = 0;             // task growth kinds
   double threads_per_minute = 0;           // thread_growth, and stuck/leaked threads that pile up
+  double keys_per_minute = 0;              // profile_growth
   std::int64_t first_value = 0;            // bytes or tasks at the first point of the window
   std::int64_t last_value = 0;             // ... and at the last
   std::int64_t span_ns = 0;                // window length, how long stuck tasks/threads did not

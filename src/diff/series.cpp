@@ -91,6 +91,10 @@ Point point_from_snapshot(const snapshot::Snapshot& s, std::int64_t snapshot_id,
   p.threads.reserve(s.threads.size());
   for (const snapshot::ThreadRecord& t : s.threads)
     p.threads.push_back(thread_point(t, key(t.stack_id), key(t.create_stack_id)));
+  std::map<std::pair<std::string, StackKey>, std::int64_t> profile_sites;
+  for (const snapshot::CustomProfile& cp : s.custom_profiles)
+    for (const snapshot::CustomSample& c : cp.samples) profile_sites[{cp.name, key(c.stack_id)}] += c.count;
+  for (auto& [k, n] : profile_sites) p.profile_sites.push_back({k.first, k.second, n});
   return p;
 }
 

@@ -33,6 +33,13 @@ struct TaskPoint {
   std::string leak_reason;
 };
 
+// ProfilePoint is the live keys of one custom profile (lw::Profile) added at one stack.
+struct ProfilePoint {
+  std::string profile;
+  StackKey stack = 0;
+  std::int64_t count = 0;
+};
+
 // ThreadPoint is one OS thread of a snapshot, with what the thread verdicts compare.
 struct ThreadPoint {
   std::int64_t tid = 0;
@@ -65,6 +72,7 @@ struct Point {
   std::vector<SitePoint> sites;
   std::vector<TaskPoint> tasks;
   std::vector<ThreadPoint> threads;
+  std::vector<ProfilePoint> profile_sites;
 };
 
 // Series is the points of one process run of one target, oldest first.
@@ -91,7 +99,7 @@ class StackNames {
 };
 
 // point_from_snapshot() cuts `s` down to a Point, interning its stacks by function name (unknown
-// functions by address). Heap sites whose stacks share names are summed.
+// functions by address). Heap sites, and custom profile sites, whose stacks share names are summed.
 Point point_from_snapshot(const snapshot::Snapshot& s, std::int64_t snapshot_id, StackNames& names);
 
 // add_point() appends `p` to the series of (target, instance_id) in `all`, starting a new series

@@ -157,26 +157,19 @@ class Builder {
   std::map<std::pair<std::string, std::string>, std::uint64_t> function_ids_;
 };
 
+// CountKey is one sample of a count profile: a stack and its sorted labels.
+using CountKey = std::pair<snapshot::StackId, snapshot::Labels>;
+
 // count_profile() writes Go's count-profile shape (period_type and sample type name/count,
-// period 1) with one sample per distinct (stack, labels) of the selected tasks.
-std::string count_profile(const snapshot::Snapshot& s, std::string_view name, TaskSelection which) {
+// period 1, as runtime/pprof's printCountProfile) with one sample per key, largest count first.
+std::string count_profile(const snapshot::Snapshot& s, std::string_view name,
+                          const std::map<CountKey, std::int64_t>& counts) {
   Builder b(s);
   pb::Profile& p = b.profile();
   b.value_type(p.mutable_period_type(), name, "count");
   p.set_period(1);
   b.value_type(p.add_sample_type(), name, "count");
-
-  // Grouped by stack id (the interner gives equal stacks one id) and sorted labels.
-  using Key = std::pair<snapshot::StackId, snapshot::Labels>;
-  std::map<Key, std::int64_t> counts;
-  for (const auto& t : s.tasks) {
-    if (t.state == snapshot::TaskState::kDead) continue;
-    if (which == TaskSelection::kLeaked && !t.leaked) continue;
-    snapshot::Labels labels = t.labels;
-    std::sort(labels.begin(), labels.end());
-    ++counts[Key(t.stack_id, std::move(labels))];
-  }
-  std::vector<std::pair<const Key*, std::int64_t>> order;
+  std::vector<std::pair<const CountKey*, std::int64_t>> order;
   order.reserve(counts.size());
   for (const auto& [k, n] : counts) order.emplace_back(&k, n);
   std::stable_sort(order.begin(), order.end(),
@@ -216,7 +209,23 @@ std::string heap_pprof(const snapshot::Snapshot& s, HeapView view) {
 }
 
 std::string goroutine_pprof(const snapshot::Snapshot& s, TaskSelection which) {
-  return count_profile(s, which == TaskSelection::kLeaked ? "goroutineleak" : "goroutine", which);
+  // Grouped by stack id (the interner gives equal stacks one id) and sorted labels.
+  std::map<CountKey, std::int64_t> counts;
+  for (const auto& t : s.tasks) {
+    if (t.state == snapshot::TaskState::kDead) continue;
+    if (which == TaskSelection::kLeaked && !t.leaked) continue;
+    snapshot::Labels labels = t.labels;
+    std::sort(labels.begin(), labels.end());
+    ++counts[CountKey(t.stack_id, std::move(labels))];
+  }
+  return count_profile(s, which == TaskSelection::kLeaked ? "goroutineleak" : "goroutine", counts);
+}
+
+std::string custom_pprof(const snapshot::Snapshot& s, const snapshot::CustomProfile& profile) {
+  std::map<CountKey, std::int64_t> counts;
+  for (const auto& sample : profile.samples)
+    if (sample.count > 0) counts[CountKey(sample.stack_id, {})] += sample.count;
+  return count_profile(s, profile.name, counts);
 }
 
 std::string threads_pprof(const snapshot::Snapshot& s, ThreadSelection which,

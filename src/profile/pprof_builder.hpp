@@ -30,6 +30,10 @@ std::string heap_pprof(const snapshot::Snapshot& s, HeapView view);
 // distinct (stack, labels), labels as pprof string labels.
 std::string goroutine_pprof(const snapshot::Snapshot& s, TaskSelection which);
 
+// custom_pprof() builds a custom profile (lw::Profile) as Go writes one: sample type and
+// period_type <name>/count, period 1, one sample per stack with its live keys as the value.
+std::string custom_pprof(const snapshot::Snapshot& s, const snapshot::CustomProfile& profile);
+
 // threads_pprof() builds the threads profile (threads/count; threadleak/count for kLeaked): one
 // sample per selected thread at its current stack, value 1, string labels thread (its name),
 // state, wait_reason (when set) and the thread's own labels, number label tid. A thread without a

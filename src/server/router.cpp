@@ -26,6 +26,7 @@
 #include "src/server/proc_stats.hpp"
 #include "src/cpu/cpu_hz_env.hpp"
 #include "src/cpu/cpu_profile.hpp"
+#include "src/server/custom_profile_endpoints.hpp"
 #include "src/server/profile_endpoints.hpp"
 #include "src/server/prometheus_text.hpp"
 #include "src/snapshot/codec.hpp"
@@ -213,7 +214,10 @@ Response Router::dispatch(const Request& req) {
     if (!is_read(req)) return method_not_allowed(false);
     return cpu_profile(req);
   }
-  if (find_profile(name) == nullptr) return pprof_error(404, "Unknown profile");
+  // A custom profile's name is looked up in the cached counters, so an unknown path never costs
+  // a capture.
+  if (find_profile(name) == nullptr && snapshot::find_custom_profile(*counters(), name) == nullptr)
+    return pprof_error(404, "Unknown profile");
   if (!is_read(req)) return method_not_allowed(false);
   return profile(req, name);
 }
@@ -239,10 +243,13 @@ Response Router::index() {
       "\twidth:6rem;\n}\n</style>\n</head>\n<body>\n/debug/pprof/\n<br>\n"
       "<p>Set debug=1 as a query parameter to export in legacy text format</p>\n<br>\n"
       "Types of profiles available:\n<table>\n<thead><td>Count</td><td>Profile</td></thead>\n";
-  for (const ProfileInfo& p : profiles()) {
-    b += "\t<tr>\n\t<td>" + std::to_string(profile_count(p, s, threads)) + "</td><td><a href='" + p.name +
-         "?debug=1'>" + p.name + "</a></td>\n\t</tr>\n";
-  }
+  auto row = [&b](std::size_t count, const std::string& name) {
+    b += "\t<tr>\n\t<td>" + std::to_string(count) + "</td><td><a href='" + name + "?debug=1'>" + name +
+         "</a></td>\n\t</tr>\n";
+  };
+  for (const ProfileInfo& p : profiles()) row(profile_count(p, s, threads), p.name);
+  // Custom profile names hold only [A-Za-z0-9._/-] (lw::Profile checks), so they need no escaping.
+  for (const auto& c : s.custom_profiles) row(static_cast<std::size_t>(c.count), c.name);
   b += "\t<tr>\n\t<td></td><td><a href='cmdline'>cmdline</a></td>\n\t</tr>\n"
        "\t<tr>\n\t<td></td><td><a href='profile'>profile</a></td>\n\t</tr>\n"
        "\t<tr>\n\t<td></td><td><a href='symbol'>symbol</a></td>\n\t</tr>\n";
@@ -251,6 +258,8 @@ Response Router::index() {
        "Profile Descriptions:\n<ul>\n";
   for (const ProfileInfo& p : profiles())
     b += std::string("<li><div class=profile-name>") + p.name + ": </div> " + p.description + "</li>\n";
+  for (const auto& c : s.custom_profiles)
+    b += "<li><div class=profile-name>" + c.name + ": </div> " + kCustomProfileDescription + "</li>\n";
   b += "<li><div class=profile-name>cmdline: </div> The command line invocation of the current program</li>\n"
        "<li><div class=profile-name>profile: </div> CPU profile. You can specify the duration in the seconds GET "
        "parameter. After you get the profile file, use the go tool pprof command to investigate the profile.</li>\n"
@@ -289,25 +298,29 @@ Response Router::symbol(const Request& req) {
   return r;
 }
 
+// profile() serves a built-in profile, or else the custom profile `name` (which has no delta
+// form, as in Go).
 Response Router::profile(const Request& req, std::string_view name) {
-  const ProfileInfo& info = *find_profile(name);
+  const ProfileInfo* info = find_profile(name);
   auto query = parse_profile_query(req, options_.max_profile_seconds);
   if (!query) return pprof_error(400, query.error().message);
   if (query->seconds > 0) {
-    if (!info.supports_delta)
+    if (info == nullptr || !info->supports_delta)
       return pprof_error(400, R"("seconds" parameter is not supported for this profile type)");
     if (query->debug != 0) return pprof_error(400, "seconds and debug params are incompatible");
     return delta_profile(name, *query);
   }
   snapshot::Snapshot s = options_.source(CaptureDepth::kFull);
+  const snapshot::CustomProfile* custom = info == nullptr ? snapshot::find_custom_profile(s, name) : nullptr;
+  if (info == nullptr && custom == nullptr) return pprof_error(404, "Unknown profile");  // gone since
   Response r;
   if (query->debug != 0) {
-    r.body = profile_text(info, s, *query);
+    r.body = info != nullptr ? profile_text(*info, s, *query) : custom_profile_text(s, *custom);
     return r;
   }
   r.content_type = "application/octet-stream";
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + std::string(name) + "\"");
-  r.body = profile::gzip(profile_proto(info, s, *query));
+  r.body = profile::gzip(info != nullptr ? profile_proto(*info, s, *query) : custom_profile_proto(s, *custom));
   return r;
 }
 

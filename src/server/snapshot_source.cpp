@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "src/base/clock.hpp"
+#include "src/cpu/capture_custom_profiles.hpp"
 #include "src/cpu/contention_profile.hpp"
 #include "src/server/proc_stats.hpp"
 #include "src/snapshot/capture.hpp"
@@ -32,7 +33,8 @@ snapshot::Snapshot capture_this_process(CaptureDepth depth) {
     snapshot::Snapshot s = snapshot::capture_snapshot();
     snapshot::StackInterner stacks(&s);
     cpu::add_contention(&s, &stacks);
-    snapshot::symbolize_stacks(&s);
+    cpu::capture_custom_profiles(&s);
+    snapshot::symbolize_stacks(&s);  // only the contention and custom profiles' new addresses
     return s;
   }
   snapshot::Snapshot s;
@@ -45,6 +47,7 @@ snapshot::Snapshot capture_this_process(CaptureDepth depth) {
   threads.stacks = false;
   threads.describe_descriptors = false;
   snapshot::capture_threads(&s, &stacks, threads);
+  cpu::capture_custom_profiles(&s);
   if (depth == CaptureDepth::kProcess) {
     s.process = snapshot::read_process_info();
     s.mem.rss = read_proc_stats().resident_bytes;

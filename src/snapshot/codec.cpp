@@ -124,6 +124,18 @@ std::string encode(const Snapshot& s) {
   m.set_leaked_threads(s.leaked_threads);
   m.set_threads_tracked(s.threads_tracked);
   m.set_dropped_label_sets(s.dropped_label_sets);
+  for (const CustomProfile& cp : s.custom_profiles) {
+    pb::CustomProfile* r = m.add_custom_profiles();
+    r->set_name(cp.name);
+    r->set_count(cp.count);
+    r->set_dropped_adds(cp.dropped_adds);
+    for (const CustomSample& c : cp.samples) {
+      pb::CustomSample* sample = r->add_samples();
+      sample->set_stack_id(c.stack_id);
+      sample->set_count(c.count);
+    }
+  }
+  m.set_dropped_custom_profiles(s.dropped_custom_profiles);
   for (const Stack& st : s.stacks) {
     pb::Stack* r = m.add_stacks();
     r->set_id(st.id);
@@ -245,6 +257,12 @@ Result<Snapshot> decode(std::string_view bytes) {
   s.leaked_threads = m.leaked_threads();
   s.threads_tracked = m.threads_tracked();
   s.dropped_label_sets = m.dropped_label_sets();
+  for (const pb::CustomProfile& r : m.custom_profiles()) {
+    CustomProfile cp{r.name(), r.count(), r.dropped_adds(), {}};
+    for (const pb::CustomSample& c : r.samples()) cp.samples.push_back({c.stack_id(), c.count()});
+    s.custom_profiles.push_back(std::move(cp));
+  }
+  s.dropped_custom_profiles = m.dropped_custom_profiles();
   s.stacks.reserve(static_cast<std::size_t>(m.stacks_size()));
   for (const pb::Stack& r : m.stacks())
     s.stacks.push_back({r.id(), std::vector<std::uint64_t>(r.pcs().begin(), r.pcs().end())});

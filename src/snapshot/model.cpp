@@ -49,4 +49,10 @@ const Location* find_location(const Snapshot& s, std::uint64_t address) {
   return nullptr;
 }
 
+const CustomProfile* find_custom_profile(const Snapshot& s, std::string_view name) {
+  for (const CustomProfile& p : s.custom_profiles)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
 }  // namespace lw::snapshot

@@ -172,6 +172,20 @@ struct ThreadCreateSite {
   std::int64_t count = 0;
 };
 
+// CustomSample is the live keys of one custom profile that were added at one stack.
+struct CustomSample {
+  StackId stack_id = 0;
+  std::int64_t count = 0;
+};
+
+// CustomProfile is one lw::Profile (Go's pprof.NewProfile) as it was at capture time.
+struct CustomProfile {
+  std::string name;
+  std::int64_t count = 0;          // live keys (the sum of the samples' counts)
+  std::uint64_t dropped_adds = 0;  // adds not recorded since it was made (its bounds were reached)
+  std::vector<CustomSample> samples;
+};
+
 // MemStats mirrors Go's runtime.MemStats where the meaning is the same. Bytes unless named.
 struct MemStats {
   std::uint64_t alloc = 0;          // bytes of live heap objects (= heap_alloc)
@@ -223,11 +237,16 @@ struct Snapshot {
   ContentionProfile block;              // Go's block profile (waits, at the waiter's stack)
   ContentionProfile mutex;              // Go's mutex profile (contention, at the unlocker's stack)
   std::uint64_t dropped_label_sets = 0;  // label sets not interned since start: the table was full (monotonic)
+  std::vector<CustomProfile> custom_profiles;  // by name
+  std::uint64_t dropped_custom_profiles = 0;   // lw::Profile objects made while the table was full (monotonic)
 };
 
 // find_stack() / find_location() look up by id / address; nullptr when absent. Linear: build an
 // index (SnapshotIndex) when calling them in a loop.
 const Stack* find_stack(const Snapshot& s, StackId id);
 const Location* find_location(const Snapshot& s, std::uint64_t address);
+
+// find_custom_profile() is the custom profile called `name`; nullptr when absent.
+const CustomProfile* find_custom_profile(const Snapshot& s, std::string_view name);
 
 }  // namespace lw::snapshot

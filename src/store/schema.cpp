@@ -105,6 +105,16 @@ CREATE TABLE thread_create_sites(
   count INTEGER NOT NULL,
   PRIMARY KEY(snapshot_id, stack_id)) WITHOUT ROWID;
 )sql",
+    // 4 -> 5: the live keys of each custom profile (lw::Profile) per stack. Snapshots stored
+    // before have none here (nor in their blobs).
+    R"sql(
+CREATE TABLE custom_profile_sites(
+  snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+  profile TEXT NOT NULL,
+  stack_id INTEGER NOT NULL REFERENCES stacks(id),
+  count INTEGER NOT NULL,
+  PRIMARY KEY(snapshot_id, profile, stack_id)) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

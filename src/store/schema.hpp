@@ -7,6 +7,7 @@
 // Version 3: task_sets (a snapshot's tasks packed in one blob, task_pack.hpp) instead of task rows.
 // Version 4: thread_sets (a snapshot's threads packed in one blob, thread_pack.hpp, with its
 // thread counters) and thread_create_sites.
+// Version 5: custom_profile_sites (each custom profile's live keys per stack).
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,7 @@
 
 namespace lw::store {
 
-inline constexpr std::int64_t kSchemaVersion = 4;
+inline constexpr std::int64_t kSchemaVersion = 5;
 
 // check_leakwatch_file() refuses a database another program made, before anything is written to
 // it: tables but no leakwatch schema version (user_version 0), or a schema version without

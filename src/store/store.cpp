@@ -2,7 +2,7 @@
 //
 // A snapshot is written in one transaction: its row (MemStats columns + the encoded bytes as
 // received, so `export` and future leakwatch versions can read everything the target sent), its
-// heap sites, its tasks and its threads. The tables exist so the differ can read a series of 100
+// heap sites, its tasks, its threads and its custom profile sites. The tables exist so the differ can read a series of 100
 // snapshots without decoding 100 blobs; the blob stays the source of truth for profiles.
 //
 // Stacks are interned by function names (see schema.cpp); ids are never reused, because stacks are
@@ -138,6 +138,28 @@ Result<void> insert_rows(Database& db, const char* head, int columns, std::size_
     }
   }
   return {};
+}
+
+// collect() steps `st` to its end and makes one T of each row with `read`.
+template <class T, class Read>
+Result<std::vector<T>> collect(Statement& st, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(read(st));
+  }
+  return out;
+}
+
+// rows_of() is collect() over `sql` with ?1 bound to `id`.
+template <class T, class Read>
+Result<std::vector<T>> rows_of(Database& db, const char* sql, std::int64_t id, Read read) {
+  auto st = Statement::prepare(db, sql);
+  if (!st) return st.error();
+  st->bind(1, id);
+  return collect<T>(*st, read);
 }
 
 }  // namespace
@@ -337,6 +359,7 @@ Result<std::int64_t> Store::add_snapshot(std::string_view target, const snapshot
       !r)
     return r.error();
   if (auto r = add_threads(snapshot_id, s, store_stack); !r) return r.error();
+  if (auto r = add_profile_sites(snapshot_id, s, store_stack); !r) return r.error();
   if (auto r = tx.commit(); !r) return r.error();
   guard.done = true;
   return snapshot_id;
@@ -364,6 +387,19 @@ Result<void> Store::add_threads(std::int64_t snapshot_id, const snapshot::Snapsh
   return insert_rows(*db_, "INSERT INTO thread_create_sites(snapshot_id, stack_id, count) VALUES", 3,
                      rows.size(), [&](Statement& st, int p, std::size_t i) {
                        st.bind(p, snapshot_id).bind(p + 1, rows[i].first).bind(p + 2, rows[i].second);
+                     });
+}
+
+Result<void> Store::add_profile_sites(std::int64_t snapshot_id, const snapshot::Snapshot& s,
+                                     const std::function<std::int64_t(snapshot::StackId)>& store_stack) {
+  std::map<std::pair<std::string, std::int64_t>, std::int64_t> sites;
+  for (const snapshot::CustomProfile& p : s.custom_profiles)
+    for (const snapshot::CustomSample& c : p.samples) sites[{p.name, store_stack(c.stack_id)}] += c.count;
+  std::vector<std::pair<std::pair<std::string, std::int64_t>, std::int64_t>> rows(sites.begin(), sites.end());
+  return insert_rows(*db_, "INSERT INTO custom_profile_sites(snapshot_id, profile, stack_id, count) VALUES", 4,
+                     rows.size(), [&](Statement& st, int p, std::size_t i) {
+                       st.bind(p, snapshot_id).bind(p + 1, rows[i].first.first).bind(p + 2, rows[i].first.second)
+                           .bind(p + 3, rows[i].second);
                      });
 }
 
@@ -406,14 +442,7 @@ Result<std::vector<SnapshotInfo>> Store::snapshots(const SnapshotQuery& q) {
   if (q.since_unix_ns) st->bind(2, *q.since_unix_ns);
   if (q.from_id) st->bind(3, *q.from_id);
   if (q.to_id) st->bind(4, *q.to_id);
-  std::vector<SnapshotInfo> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(read_info(*st));
-  }
-  return out;
+  return collect<SnapshotInfo>(*st, read_info);
 }
 
 Result<std::string> Store::snapshot_blob(std::int64_t id) {
@@ -435,19 +464,12 @@ Result<snapshot::Snapshot> Store::load_snapshot(std::int64_t id) {
 }
 
 Result<std::vector<StoredSite>> Store::heap_sites(std::int64_t snapshot_id) {
-  auto st = Statement::prepare(*db_,
+  return rows_of<StoredSite>(*db_,
       "SELECT stack_id, inuse_bytes, inuse_objects, alloc_bytes, alloc_objects FROM heap_sites "
-      "WHERE snapshot_id = ?");
-  if (!st) return st.error();
-  st->bind(1, snapshot_id);
-  std::vector<StoredSite> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back({st->int64(0), st->int64(1), st->int64(2), st->int64(3), st->int64(4)});
-  }
-  return out;
+      "WHERE snapshot_id = ?",
+      snapshot_id, [](const Statement& st) -> StoredSite {
+        return {st.int64(0), st.int64(1), st.int64(2), st.int64(3), st.int64(4)};
+      });
 }
 
 Result<std::vector<StoredTask>> Store::tasks(std::int64_t snapshot_id) {
@@ -508,20 +530,16 @@ Result<std::vector<StoredThread>> Store::threads(std::int64_t snapshot_id) {
 }
 
 Result<std::vector<StoredThreadCreateSite>> Store::thread_creates(std::int64_t snapshot_id) {
-  auto st = Statement::prepare(*db_, "SELECT stack_id, count FROM thread_create_sites WHERE snapshot_id = ?");
-  if (!st) return st.error();
-  st->bind(1, snapshot_id);
-  std::vector<StoredThreadCreateSite> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    StoredThreadCreateSite c;
-    c.stack_id = st->int64(0);
-    c.count = st->int64(1);
-    out.push_back(c);
-  }
-  return out;
+  return rows_of<StoredThreadCreateSite>(*db_, "SELECT stack_id, count FROM thread_create_sites WHERE snapshot_id = ?",
+                                         snapshot_id, [](const Statement& st) -> StoredThreadCreateSite {
+                                           return {st.int64(0), st.int64(1)};
+                                         });
+}
+
+Result<std::vector<StoredProfileSite>> Store::profile_sites(std::int64_t snapshot_id) {
+  return rows_of<StoredProfileSite>(*db_,
+      "SELECT profile, stack_id, count FROM custom_profile_sites WHERE snapshot_id = ? ORDER BY profile, stack_id",
+      snapshot_id, [](const Statement& st) -> StoredProfileSite { return {st.text(0), st.int64(1), st.int64(2)}; });
 }
 
 Result<std::vector<std::string>> Store::stack_frames(std::int64_t id) {

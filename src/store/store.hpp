@@ -60,6 +60,14 @@ struct StoredThreadCreateSite {
   std::int64_t count = 0;
 };
 
+// StoredProfileSite is the live keys of one custom profile at one stack of a snapshot; sites whose
+// stacks have the same function names are summed.
+struct StoredProfileSite {
+  std::string profile;
+  std::int64_t stack_id = 0;
+  std::int64_t count = 0;
+};
+
 struct ScrapeError {
   std::string target;
   std::int64_t time_unix_ns = 0;
@@ -117,6 +125,9 @@ class Store {
   // skip that snapshot and go on.
   bool last_read_corrupt() const { return corrupt_; }
   Result<std::vector<StoredThreadCreateSite>> thread_creates(std::int64_t snapshot_id);
+  // profile_sites() reads one snapshot's custom profile sites, by profile name then stack id
+  // (none for snapshots stored before schema version 5).
+  Result<std::vector<StoredProfileSite>> profile_sites(std::int64_t snapshot_id);
   // stack_frames() returns the function names (innermost first) of stack `id`.
   Result<std::vector<std::string>> stack_frames(std::int64_t id);
   Result<std::vector<ScrapeError>> scrape_errors(std::optional<std::string> target);
@@ -135,6 +146,9 @@ class Store {
   // add_snapshot()'s transaction); store_stack maps a snapshot stack id to a store one.
   Result<void> add_threads(std::int64_t snapshot_id, const snapshot::Snapshot& s,
                            const std::function<std::int64_t(snapshot::StackId)>& store_stack);
+  // add_profile_sites() writes the custom profile sites of snapshot `snapshot_id`, likewise.
+  Result<void> add_profile_sites(std::int64_t snapshot_id, const snapshot::Snapshot& s,
+                                 const std::function<std::int64_t(snapshot::StackId)>& store_stack);
 
   std::unique_ptr<Database> db_;
   bool corrupt_ = false;

@@ -636,3 +636,46 @@ TEST_CASE("stuck threads that pile up at one creation site are one finding, with
   CHECK(stuck[0].ids.size() == 10);
   CHECK(of_kind(all, FindingKind::kThreadGrowth).empty());
 }
+
+TEST_CASE("profile_growth: a custom profile's keys rising at one stack; flat and plateaued ones are not") {
+  const std::vector<std::string> leak = {"Pool::open", "Handler::serve"};
+  const std::vector<std::string> steady = {"Pool::open_pooled", "Handler::serve"};
+  const std::vector<std::string> filled = {"Cache::open", "Handler::serve"};
+  Harness h;
+  for (int i = 0; i < 10; ++i) {
+    SnapshotBuilder b(kT0 + i * kMinute);
+    b.custom("open_connections", leak, 3 + 4 * i)
+        .custom("open_connections", steady, 8 + (i % 2))  // churn around a steady pool
+        .custom("open_files", filled, std::min(i, 3) * 10);  // fills, then stays
+    h.add(b);
+  }
+  auto found = h.run();
+  REQUIRE(found.size() == 1);
+  const Finding& f = found[0];
+  CHECK(f.kind == FindingKind::kProfileGrowth);
+  CHECK(lw::diff::to_string(f.kind) == "profile_growth");
+  CHECK(f.profile == "open_connections");
+  CHECK(f.frames == leak);
+  CHECK(f.first_value == 3);
+  CHECK(f.last_value == 39);
+  CHECK(f.count == 39);
+  CHECK(f.keys_per_minute == doctest::Approx(4.0));
+  CHECK(f.points == 10);
+  CHECK(f.confidence > 0.9);
+}
+
+TEST_CASE("profile_growth: the same stack in two profiles is judged per profile; small growth is ignored") {
+  const std::vector<std::string> at = {"Store::open", "main"};
+  Harness h;
+  for (int i = 0; i < 8; ++i) {
+    SnapshotBuilder b(kT0 + i * kMinute);
+    b.custom("open_files", at, 10 + 5 * i).custom("open_sockets", at, 10 + (i > 4 ? 1 : 0));
+    h.add(b);
+  }
+  auto found = h.run();
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].profile == "open_files");
+  DetectOptions strict;
+  strict.min_profile_growth = 100;  // 35 keys added is below this floor
+  CHECK(h.run(strict).empty());
+}

@@ -54,6 +54,19 @@ class SnapshotBuilder {
     s_.mem.heap_objects += static_cast<std::uint64_t>(inuse_objects);
     return *this;
   }
+  // custom() adds `count` live keys of custom profile `name` at stack `at`.
+  SnapshotBuilder& custom(const std::string& name, const std::vector<std::string>& at, std::int64_t count) {
+    snapshot::CustomProfile* p = nullptr;
+    for (auto& c : s_.custom_profiles)
+      if (c.name == name) p = &c;
+    if (p == nullptr) {
+      s_.custom_profiles.push_back({name, 0, 0, {}});
+      p = &s_.custom_profiles.back();
+    }
+    p->samples.push_back({stack(at), count});
+    p->count += count;
+    return *this;
+  }
   SnapshotBuilder& heap_alloc(std::uint64_t bytes) {
     s_.mem.heap_alloc = s_.mem.alloc = bytes;
     return *this;

@@ -206,3 +206,31 @@ TEST_CASE("a thread with an unknown state or join state is rejected with a clear
   REQUIRE_FALSE(b.ok());
   CHECK(b.error().message == "snapshot has a thread with an unknown join state 7");
 }
+
+TEST_CASE("custom profiles survive encode and decode; a snapshot from before them decodes with none") {
+  Snapshot s = sample();
+  s.custom_profiles.push_back({"open_connections", 5, 2, {{7, 4}, {8, 1}}});
+  s.custom_profiles.push_back({"example.com/db.open_files", 0, 0, {}});
+  s.dropped_custom_profiles = 3;
+  auto back = decode(encode(s));
+  REQUIRE(back.ok());
+  REQUIRE(back->custom_profiles.size() == 2);
+  const CustomProfile& c = back->custom_profiles[0];
+  CHECK(c.name == "open_connections");
+  CHECK(c.count == 5);
+  CHECK(c.dropped_adds == 2);
+  REQUIRE(c.samples.size() == 2);
+  CHECK(c.samples[0].stack_id == 7);
+  CHECK(c.samples[0].count == 4);
+  CHECK(c.samples[1].stack_id == 8);
+  CHECK(back->custom_profiles[1].name == "example.com/db.open_files");
+  CHECK(back->dropped_custom_profiles == 3);
+  CHECK(find_custom_profile(*back, "open_connections") == &back->custom_profiles[0]);
+  CHECK(find_custom_profile(*back, "heap") == nullptr);
+
+  // An older target's snapshot has neither field: it decodes, with no custom profiles.
+  auto old = decode(encode(sample()));
+  REQUIRE(old.ok());
+  CHECK(old->custom_profiles.empty());
+  CHECK(old->dropped_custom_profiles == 0);
+}

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include <sqlite3.h>
@@ -425,7 +426,8 @@ TEST_CASE("a version 3 database migrates: its snapshots still read, without thre
     auto st = Store::open(p).value();
     old_id = add(*st, "a:1", sample(0));
     // What schema 3 had: no thread tables, and its version.
-    REQUIRE(st->database().exec("DROP TABLE thread_create_sites; DROP TABLE thread_sets; PRAGMA user_version=3").ok());
+    REQUIRE(st->database().exec("DROP TABLE custom_profile_sites; DROP TABLE thread_create_sites; DROP TABLE thread_sets; "
+                                      "PRAGMA user_version=3").ok());
   }
   {
     auto db = Database::open(p).value();
@@ -531,4 +533,51 @@ TEST_CASE("a task set that does not decode is named as corrupt, not as a databas
   CHECK(tasks.error().message.find("snapshot " + std::to_string(id) + ": ") == 0);
   CHECK(st->threads(id).ok());
   CHECK_FALSE(st->last_read_corrupt());
+}
+
+TEST_CASE("custom profile sites are stored per profile and stack, summed by function names, pruned with their snapshot") {
+  auto p = fresh_path("custom.db");
+  auto st = Store::open(p).value();
+  SnapshotBuilder b(kT0, "run-1");
+  b.custom("open_connections", {"Pool::open", "main"}, 4)
+      .custom("open_connections", {"Pool::open_pooled", "main"}, 2)
+      .custom("open_files", {"Pool::open", "main"}, 7);
+  b.custom("open_connections", {"Pool::open", "main"}, 1);  // the same stack again
+  const std::int64_t id = add(*st, "a:1", b.get());
+  auto sites = st->profile_sites(id);
+  REQUIRE(sites.ok());
+  REQUIRE(sites->size() == 3);
+  auto frames = [&](std::int64_t stack) { return st->stack_frames(stack).value(); };
+  std::map<std::pair<std::string, std::vector<std::string>>, std::int64_t> got;
+  for (const auto& s : *sites) got[{s.profile, frames(s.stack_id)}] = s.count;
+  CHECK(got[{"open_connections", {"Pool::open", "main"}}] == 5);
+  CHECK(got[{"open_connections", {"Pool::open_pooled", "main"}}] == 2);
+  CHECK(got[{"open_files", {"Pool::open", "main"}}] == 7);
+  CHECK(st->load_snapshot(id)->custom_profiles.size() == 2);  // the blob keeps them as sent
+  Retention keep;
+  keep.max_count = 1;
+  add(*st, "a:1", sample(1));
+  REQUIRE(st->prune(keep, kT0 + 10 * kMinute).ok());
+  CHECK(st->profile_sites(id)->empty());
+}
+
+TEST_CASE("a version 4 database migrates: its snapshots read with no custom profile sites; new ones have them") {
+  auto p = fresh_path("migrate4.db");
+  std::int64_t old_id = 0;
+  {
+    auto st = Store::open(p).value();
+    old_id = add(*st, "a:1", sample(0));
+    REQUIRE(st->database().exec("DROP TABLE custom_profile_sites; PRAGMA user_version=4").ok());
+  }
+  auto st = Store::open(p).value();
+  CHECK(*st->database().user_version() == lw::store::kSchemaVersion);
+  auto old_sites = st->profile_sites(old_id);
+  REQUIRE(old_sites.ok());
+  CHECK(old_sites->empty());
+  CHECK(st->tasks(old_id)->size() == 2);
+  SnapshotBuilder b(kT0 + kMinute, "run-1");
+  b.custom("open_files", {"Store::open", "main"}, 3);
+  const std::int64_t new_id = add(*st, "a:1", b.get());
+  REQUIRE(st->profile_sites(new_id)->size() == 1);
+  CHECK(st->profile_sites(new_id)->at(0).count == 3);
 }

@@ -79,6 +79,12 @@ Result<Analysis> analyze(store::Store& st, const AnalysisRequest& req) {
       if (auto r = name(create_stack); !r) return r.error();
       p.threads.push_back(diff::thread_point(std::move(t), stack, create_stack));
     }
+    auto profile_sites = st.profile_sites(info.id);
+    if (!profile_sites) return profile_sites.error();
+    for (auto& ps : *profile_sites) {
+      if (auto r = name(ps.stack_id); !r) return r.error();
+      p.profile_sites.push_back({std::move(ps.profile), ps.stack_id, ps.count});
+    }
     // A target that sends no instance id is told apart by pid and start time.
     std::string run = !info.instance_id.empty() ? info.instance_id
                                                 : "pid " + std::to_string(info.pid) + " started " +

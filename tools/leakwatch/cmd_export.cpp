@@ -28,7 +28,8 @@ constexpr const char* kHelp =
     "  --base ID        subtract this earlier snapshot (a delta profile)\n"
     "  --profile TYPE   heap (inuse_space by default), allocs (alloc_space by default),\n"
     "                   goroutine, goroutineleak, threads, threadleak, threadcreate,\n"
-    "                   block or mutex\n"
+    "                   block, mutex, or the name of a custom profile (lw::Profile) the\n"
+    "                   snapshot holds\n"
     "  -o OUT           the file to write ('-' for standard output)\n";
 
 Result<std::int64_t> snapshot_id(const Args& a, std::string_view flag) {
@@ -39,7 +40,30 @@ Result<std::int64_t> snapshot_id(const Args& a, std::string_view flag) {
   return *id;
 }
 
+constexpr const char* kKinds[] = {"heap",    "allocs",     "goroutine",    "goroutineleak", "threads",
+                                  "threadleak", "threadcreate", "block", "mutex"};
+constexpr const char* kKindList = "heap, allocs, goroutine, goroutineleak, threads, threadleak, threadcreate, block or mutex";
+
+bool known_kind(const std::string& kind) {
+  for (const char* k : kKinds)
+    if (kind == k) return true;
+  return false;
+}
+
+// custom_profile_names() lists the snapshot's custom profiles for an error message.
+std::string custom_profile_names(const snapshot::Snapshot& s) {
+  std::string out;
+  for (const auto& p : s.custom_profiles) out += (out.empty() ? "" : ", ") + p.name;
+  return out.empty() ? "none" : out;
+}
+
+// build() renders profile `kind` of `s`: a built-in one, else the custom profile of that name.
 Result<std::string> build(const snapshot::Snapshot& s, const std::string& kind) {
+  if (!known_kind(kind)) {
+    if (const auto* custom = snapshot::find_custom_profile(s, kind)) return profile::custom_pprof(s, *custom);
+    return make_error(std::string("--profile: want ") + kKindList + ", got '" + kind +
+                      "' (nor is it a custom profile of the snapshot; it has " + custom_profile_names(s) + ")");
+  }
   if (kind == "heap") return profile::heap_pprof(s, profile::HeapView::kInuse);
   if (kind == "allocs") return profile::heap_pprof(s, profile::HeapView::kAlloc);
   if (kind == "goroutine") return profile::goroutine_pprof(s, profile::TaskSelection::kAll);
@@ -49,16 +73,6 @@ Result<std::string> build(const snapshot::Snapshot& s, const std::string& kind) 
   if (kind == "block") return profile::contention_pprof(s, base::ContentionProfile::kBlock);
   if (kind == "mutex") return profile::contention_pprof(s, base::ContentionProfile::kMutex);
   return profile::threadcreate_pprof(s);
-}
-
-constexpr const char* kKinds[] = {"heap",    "allocs",     "goroutine",    "goroutineleak", "threads",
-                                  "threadleak", "threadcreate", "block", "mutex"};
-constexpr const char* kKindList = "heap, allocs, goroutine, goroutineleak, threads, threadleak, threadcreate, block or mutex";
-
-bool known_kind(const std::string& kind) {
-  for (const char* k : kKinds)
-    if (kind == k) return true;
-  return false;
 }
 
 // write_out() writes beside the destination and renames, so a failed export never leaves half a
@@ -106,7 +120,6 @@ int cmd_export(int argc, char** argv) {
   }
   std::string kind = args->get("--profile").value_or("");
   if (kind.empty()) return usage_error("export", std::string("--profile is required (") + kKindList + ")");
-  if (!known_kind(kind)) return usage_error("export", std::string("--profile: want ") + kKindList + ", got '" + kind + "'");
   auto out = args->get("-o");
   if (!out || out->empty()) return usage_error("export", "-o OUT is required");
 

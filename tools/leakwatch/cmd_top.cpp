@@ -1,5 +1,6 @@
 // leakwatch top URL|FILE: the heap sites holding (or having allocated) the most, like
-// `go tool pprof -top`, read from a live target or a saved snapshot file.
+// `go tool pprof -top`, then each custom profile's stacks holding the most live keys, read from a
+// live target or a saved snapshot file.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -18,6 +19,7 @@ constexpr const char* kHelp =
     "\n"
     "Prints the top heap sites of a live target, or of a snapshot file (the body of\n"
     "/debug/leakwatch/snapshot saved with curl -o). Figures are the sampler's estimates.\n"
+    "Then, for each custom profile (lw::Profile), the stacks holding the most live keys.\n"
     "\n"
     "  --sample TYPE  inuse_space (default), inuse_objects, alloc_space or alloc_objects\n"
     "  -n N           how many sites (default 10)\n"
@@ -28,6 +30,32 @@ struct Row {
   std::vector<std::string> frames;
   std::int64_t value = 0;
 };
+
+// sorted_rows() sums `by_site` into rows, largest first.
+std::vector<Row> sorted_rows(const std::map<std::vector<std::string>, std::int64_t>& by_site) {
+  std::vector<Row> rows;
+  for (auto& [frames, v] : by_site) rows.push_back({frames, v});
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return a.value != b.value ? a.value > b.value : a.frames < b.frames;
+  });
+  return rows;
+}
+
+// print_rows() prints the first `shown` rows as pprof -top does: flat, flat%, sum%, the site.
+template <class Show>
+void print_rows(const std::vector<Row>& rows, std::size_t shown, std::int64_t total, Show show) {
+  std::printf("%12s %7s %7s  %s\n", "flat", "flat%", "sum%", "site (callers)");
+  std::int64_t sum = 0;
+  for (std::size_t i = 0; i < shown; ++i) {
+    const Row& r = rows[i];
+    sum += r.value;
+    double pct = total > 0 ? 100.0 * static_cast<double>(r.value) / static_cast<double>(total) : 0;
+    double spct = total > 0 ? 100.0 * static_cast<double>(sum) / static_cast<double>(total) : 0;
+    std::string site = r.frames[0];
+    for (std::size_t k = 1; k < r.frames.size() && k < 4; ++k) site += " <- " + r.frames[k];
+    std::printf("%12s %6.2f%% %6.2f%%  %s\n", show(r.value).c_str(), pct, spct, site.c_str());
+  }
+}
 
 }  // namespace
 
@@ -70,11 +98,7 @@ int cmd_top(int argc, char** argv) {
     by_site[frames] += v;
     total += v;
   }
-  std::vector<Row> rows;
-  for (auto& [frames, v] : by_site) rows.push_back({frames, v});
-  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    return a.value != b.value ? a.value > b.value : a.frames < b.frames;
-  });
+  std::vector<Row> rows = sorted_rows(by_site);
   bool bytes = sample.find("space") != std::string::npos;
   auto show = [&](std::int64_t v) {
     return bytes ? format_bytes(static_cast<double>(v)) : std::to_string(v);
@@ -82,16 +106,24 @@ int cmd_top(int argc, char** argv) {
   std::size_t shown = std::min<std::size_t>(rows.size(), static_cast<std::size_t>(*n));
   std::printf("Showing top %zu of %zu sites, %s total %s (sample rate %lld)\n", shown, rows.size(),
               sample.c_str(), show(total).c_str(), static_cast<long long>(snap->heap.sample_rate));
-  std::printf("%12s %7s %7s  %s\n", "flat", "flat%", "sum%", "site (callers)");
-  std::int64_t sum = 0;
-  for (std::size_t i = 0; i < shown; ++i) {
-    const Row& r = rows[i];
-    sum += r.value;
-    double pct = total > 0 ? 100.0 * static_cast<double>(r.value) / static_cast<double>(total) : 0;
-    double spct = total > 0 ? 100.0 * static_cast<double>(sum) / static_cast<double>(total) : 0;
-    std::string site = r.frames[0];
-    for (std::size_t k = 1; k < r.frames.size() && k < 4; ++k) site += " <- " + r.frames[k];
-    std::printf("%12s %6.2f%% %6.2f%%  %s\n", show(r.value).c_str(), pct, spct, site.c_str());
+  print_rows(rows, shown, total, show);
+
+  auto count = [](std::int64_t v) { return std::to_string(v); };
+  for (const snapshot::CustomProfile& p : snap->custom_profiles) {
+    std::map<std::vector<std::string>, std::int64_t> by_stack;
+    for (const snapshot::CustomSample& c : p.samples) {
+      std::vector<std::string> frames;
+      if (auto it = stacks.find(c.stack_id); it != stacks.end())
+        frames = store::stack_function_names(*it->second, by_address);
+      if (frames.empty()) frames.push_back("<unknown>");
+      by_stack[frames] += c.count;
+    }
+    std::vector<Row> keys = sorted_rows(by_stack);
+    std::size_t shown_keys = std::min<std::size_t>(keys.size(), static_cast<std::size_t>(*n));
+    const std::string dropped = p.dropped_adds > 0 ? " (" + std::to_string(p.dropped_adds) + " adds dropped)" : "";
+    std::printf("\nProfile %s: %lld live keys at %zu stacks%s, top %zu\n", p.name.c_str(),
+                static_cast<long long>(p.count), keys.size(), dropped.c_str(), shown_keys);
+    print_rows(keys, shown_keys, p.count, count);
   }
   return kExitClean;
 }

@@ -199,6 +199,11 @@ std::string finding_text(const diff::Finding& f) {
              range + "\n";
       if (!f.create_frames.empty()) out += "    threads created at:\n";
       break;
+    case diff::FindingKind::kProfileGrowth:
+      out += "  profile " + f.profile + ": +" + fmt("%.1f", f.keys_per_minute) + " keys/min over " +
+             format_duration(f.span_ns) + ", " + std::to_string(f.first_value) + " -> " +
+             std::to_string(f.last_value) + " live keys" + range + "\n    added at:\n";
+      break;
   }
   frames_text(out, f.frames, "    ", is_thread_kind(f.kind) ? std::string_view(f.wait_reason) : std::string_view());
   if ((f.kind == diff::FindingKind::kStuckTasks || f.kind == diff::FindingKind::kLeakedTasks ||
@@ -232,10 +237,13 @@ std::string findings_json(const std::vector<diff::Finding>& findings) {
     json_frames(out, f.create_frames);
     out += ",\"wait_reason\":";
     json_string(out, f.wait_reason);
+    out += ",\"profile\":";
+    json_string(out, f.profile);
     out += ",\"count\":" + std::to_string(f.count);
     out += ",\"bytes_per_minute\":" + json_number(f.bytes_per_minute);
     out += ",\"tasks_per_minute\":" + json_number(f.tasks_per_minute);
     out += ",\"threads_per_minute\":" + json_number(f.threads_per_minute);
+    out += ",\"keys_per_minute\":" + json_number(f.keys_per_minute);
     out += ",\"first_value\":" + std::to_string(f.first_value);
     out += ",\"last_value\":" + std::to_string(f.last_value);
     out += ",\"span_seconds\":" + json_number(static_cast<double>(f.span_ns) / 1e9);
@@ -258,7 +266,7 @@ std::string findings_json(const std::vector<diff::Finding>& findings) {
 
 std::string finding_key(const diff::Finding& f) {
   std::string k(to_string(f.kind));
-  k += '\x1f' + f.target + '\x1f' + f.instance_id + '\x1f' + f.wait_reason;
+  k += '\x1f' + f.target + '\x1f' + f.instance_id + '\x1f' + f.wait_reason + '\x1f' + f.profile;
   for (const auto& fr : f.frames) k += '\x1f' + fr;
   k += '\x1e';
   for (const auto& fr : f.create_frames) k += '\x1f' + fr;
