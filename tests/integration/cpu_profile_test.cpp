@@ -91,6 +91,11 @@ TEST_CASE("go tool pprof reads the CPU profile: the busy functions on top, count
   const std::string top = pprof("-top '" + file + "'");
   CHECK(contains(top, "calculation"));
   CHECK(contains(top, "spin_forever"));
+  // -list shows calculation()'s own source lines with their samples (the loop's line among them).
+  const std::string list = pprof("-list 'calculation' '" + file + "'");
+  CHECK(contains(list, "ROUTINE"));
+  CHECK(contains(list, "cpu_burn.cpp"));
+  CHECK(contains(list, "for (int i = 0; i < 100'000; ++i) sum +="));
   const lw::test::RawProfile a = lw::test::parse_raw(pprof("-raw -tagfocus=tenant=a '" + file + "'"));
   REQUIRE(!a.samples.empty());
   for (const auto& s : a.samples) {
