@@ -36,6 +36,7 @@ LW_THREAD_HOOK [[gnu::noinline]] int contended_wrlock(pthread_rwlock_t* l) noexc
   return lw::os_threads::g_lock_calls.rwlock_wrlock(l);
 }
 
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 // A contended unlock charges the delay of every thread still waiting for the mutex to the
 // unlocker's stack (Go's mutex profile), recorded for 1 in n of them. glibc's lock word says
 // whether anyone may wait: 2 for the normal kinds, the FUTEX_WAITERS bit (negative) for the robust
@@ -51,14 +52,22 @@ LW_THREAD_HOOK [[gnu::noinline]] int profiled_mutex_unlock(pthread_mutex_t* m) n
   return rc;
 }
 
+#endif
+
 }  // namespace
 
 extern "C" {
 
+// Not in sanitizer builds: until the lock calls are rebound, the hook would forward to glibc's
+// __pthread_mutex_unlock alias, which a sanitizer intercepts without being able to forward it
+// (its real pointer is null), and programs unlock mutexes in constructors long before that.
+// There the mutex profile leaves pthread mutexes out (docs/contention.md).
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_mutex_unlock(pthread_mutex_t* m) {
   if (lw::base::mutex_profile_fraction() > 0) [[unlikely]] return profiled_mutex_unlock(m);
   return lw::os_threads::g_lock_calls.mutex_unlock(m);
 }
+#endif
 
 LW_THREAD_HOOK __attribute__((visibility("default"))) int pthread_mutex_lock(pthread_mutex_t* m) {
   const int rc = lw::os_threads::g_lock_calls.mutex_trylock(m);
