@@ -57,7 +57,7 @@ Watched watch_files(const char* mode) {
   REQUIRE_MESSAGE(app.ok(), app.output());
   const std::string dir = lw::test::make_temp_dir("custom_profile");
   const std::string db = dir + "/leakwatch.db";
-  auto watch = run_command(std::string("'" LW_CLI "' watch ") + app.url() + " --every 200ms --count 8 --db '" + db + "'");
+  auto watch = run_command(std::string("'" LW_CLI "' watch ") + app.url() + " --every 500ms --count 8 --db '" + db + "'");
   INFO(watch.output);
   Watched w;
   w.report = run_command(std::string("'" LW_CLI "' diff --db '") + db + "'").output;
