@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <vector>
@@ -31,6 +32,9 @@ using base::ContentionProfile;
 
 constinit heap::StackTable g_block_sites(kContentionStacks);
 constinit heap::StackTable g_mutex_sites(kContentionStacks);
+// Events whose stack could not be walked (no lock-free unwinder, or a walk that stopped at once):
+// dropped and counted rather than kept at an empty stack no one could act on.
+std::atomic<std::uint64_t> g_unwalked[2];
 
 heap::StackTable& sites_of(ContentionProfile which) noexcept {
   return which == ContentionProfile::kBlock ? g_block_sites : g_mutex_sites;
@@ -43,7 +47,10 @@ void record(ContentionProfile which, std::int64_t delay_ns, std::int64_t rate, i
   // pointers (std::thread::join in libstdc++), which is most of what sits under a wait. Where the
   // walk is not safe (unwind tables registered by hand) the event keeps no stack.
   unwind::StackTrace trace;
-  unwind::walk_own_stack(&trace, skip + 1);
+  if (!unwind::walk_own_stack(&trace, skip + 1)) {
+    g_unwalked[static_cast<int>(which)].fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   heap::StackTable& table = sites_of(which);
   const std::uint32_t site = table.intern(trace, static_cast<std::uint32_t>(base::current_label_set()));
   // Go's scaling (runtime/mprof.go saveblockevent): a block event shorter than the rate was taken
@@ -96,8 +103,9 @@ void add_contention(snapshot::Snapshot* s, snapshot::StackInterner* stacks) {
   add_sites(g_block_sites, &s->block, stacks);
   add_sites(g_mutex_sites, &s->mutex, stacks);
   // Events lost to re-entry are not told apart by profile; they are rare, and counted with the block profile's.
-  s->block.dropped_events = g_block_sites.dropped_stacks() + base::contention_dropped();
-  s->mutex.dropped_events = g_mutex_sites.dropped_stacks();
+  s->block.dropped_events = g_block_sites.dropped_stacks() + base::contention_dropped() +
+                            g_unwalked[0].load(std::memory_order_relaxed);
+  s->mutex.dropped_events = g_mutex_sites.dropped_stacks() + g_unwalked[1].load(std::memory_order_relaxed);
 }
 
 void contention_from_environment() {

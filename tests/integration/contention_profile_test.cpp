@@ -158,7 +158,9 @@ TEST_CASE("the mutex and block profiles of an unmodified program under leakwatch
   for (const auto& s : block.samples) {
     bool program = false;
     for (const auto& f : s.frames) program = program || contains(f, "std_mutex") || contains(f, "main");
-    CHECK_MESSAGE(program, "a blocking sample outside the program: ", s.frames.empty() ? "" : s.frames.front());
+    std::string stack;
+    for (const auto& f : s.frames) stack += f + " <- ";
+    CHECK_MESSAGE(program, "a blocking sample outside the program: ", stack);
   }
   run_command("rm -f " + file + ".*");
 }
