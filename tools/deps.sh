@@ -12,7 +12,14 @@ packages=(
   libsqlite3-dev zlib1g-dev libcpp-httplib-dev doctest-dev
   # real clients the tests read our output with: go tool pprof, promtool and prometheus, curl, jq
   golang-go prometheus curl jq
+  # the browser tests drive chromium
+  chromium
 )
+# The pages' front end is bundled with npm packages at build time. Some images ship a nodejs
+# package that carries npm itself (and conflicts with Debian's npm): only a missing npm is installed.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libjemalloc-dev libgoogle-perftools-dev google-perftools heaptrack wrk libmicrohttpd-dev)
 fi

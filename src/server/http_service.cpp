@@ -12,7 +12,8 @@
 // only up to max_body, and writes responses, all non-blocking. A complete request goes to a fixed
 // pool of workers, which run the Router (captures, symbolization, the 1..300 s wait of a delta
 // profile) and hand back the response's bytes. So a slow or idle client costs a descriptor and a
-// few KiB, never a thread, and the loop is never waiting on one client while others wait.
+// few KiB, never a thread, and the loop is never waiting on one client while others wait. One
+// more thread samples the live page's history once a second.
 //
 // Budgets (ServerLimits, docs/http.md):
 // - connections: at most max_connections, itself at most RLIMIT_NOFILE / 8, so the program keeps
@@ -72,6 +73,7 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr int kAcceptsPerWake = 32;        // then the loop serves readable connections again
 constexpr std::int64_t kLingerMs = 2000;   // reading and dropping after an error answer
 constexpr std::int64_t kTickMs = 50;       // how often deadlines are checked
+constexpr auto kLiveSampleEvery = std::chrono::seconds(1);  // the live page's history
 constexpr std::int64_t kAcceptPauseMs = 100;  // after accept() ran out of descriptors
 constexpr int kListenBacklog = 128;
 
@@ -152,6 +154,7 @@ struct HttpService::Impl {
   int wake_fd = -1;  // eventfd: workers finished something, or stop()
   std::thread loop_thread;
   std::vector<std::thread> workers;
+  std::thread sampler;  // the live page's history, once a second
 
   // Loop thread only.
   std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> conns;
@@ -169,6 +172,18 @@ struct HttpService::Impl {
   bool stopping = false;            // Guarded by mu.
   bool stopped = false;             // Guarded by mu.
   std::atomic<bool> loop_stop{false};
+
+  // sample() records the live page's history until stop(). Its own thread: a capture can wait
+  // behind a full one (the thread stacks' lock), which the loop thread must never do.
+  void sample() {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!stopping) {
+      lock.unlock();
+      router->sample_live_history();
+      lock.lock();
+      stop_cv.wait_for(lock, kLiveSampleEvery, [this] { return stopping; });
+    }
+  }
 
   // wait_seconds() sleeps for a delta profile; false when stop() interrupted it.
   bool wait_seconds(std::int64_t seconds) {
@@ -261,6 +276,7 @@ struct HttpService::Impl {
         last_tick = now;
         check_deadlines(now);
       }
+
       reap();
     }
     std::vector<std::uint64_t> ids;
@@ -671,6 +687,12 @@ Result<std::unique_ptr<HttpService>> HttpService::start(ServiceOptions options) 
       self->loop();
     });
     name_thread(impl->loop_thread, "lw-http");
+    impl->sampler = std::thread([self] {
+      base::set_thread_role(base::ThreadRole::kInternal);
+      base::SelfScope own_memory;
+      self->sample();
+    });
+    name_thread(impl->sampler, "lw-http-live");
     for (int i = 0; i < threads; ++i) {
       impl->workers.emplace_back([self] {
         base::set_thread_role(base::ThreadRole::kInternal);
@@ -699,6 +721,7 @@ void HttpService::stop() {
   impl_->jobs_cv.notify_all();
   for (std::thread& t : impl_->workers)
     if (t.joinable()) t.join();
+  if (impl_->sampler.joinable()) impl_->sampler.join();
   impl_->loop_stop.store(true);
   impl_->wake();
   if (impl_->loop_thread.joinable()) impl_->loop_thread.join();

@@ -20,9 +20,12 @@
 #include <thread>
 
 #include "src/base/clock.hpp"
+#include "src/base/parse.hpp"
 #include "src/profile/gzip.hpp"
 #include "src/server/expvar_json.hpp"
 #include "src/server/host_rule.hpp"
+#include "src/server/live_assets.hpp"
+#include "src/server/live_json.hpp"
 #include "src/server/proc_stats.hpp"
 #include "src/cpu/cpu_hz_env.hpp"
 #include "src/cpu/cpu_profile.hpp"
@@ -37,6 +40,11 @@ namespace {
 
 
 constexpr std::string_view kPprofPrefix = "/debug/pprof/";
+constexpr std::string_view kLivePrefix = "/debug/leakwatch/";
+// The live page refreshes every second; its figures may be as old as the history's last sample,
+// so a refresh reuses that capture rather than making another.
+constexpr std::int64_t kLiveMaxAgeNs = 1'100'000'000;
+constexpr std::int64_t kLiveSampleAgeNs = 900'000'000;  // a sample a second, each its own capture
 
 Response plain(int status, std::string text) {
   Response r;
@@ -186,6 +194,15 @@ Response Router::dispatch(const Request& req) {
     if (!is_read(req)) return method_not_allowed(false);
     return snapshot(req);
   }
+  if (path == "/debug/leakwatch" || path.rfind(kLivePrefix, 0) == 0) {
+    if (!is_read(req)) return method_not_allowed(false);
+    if (path == "/debug/leakwatch") {
+      Response r = plain(301, "moved permanently: /debug/leakwatch/");
+      r.headers.emplace_back("Location", "/debug/leakwatch/");
+      return r;
+    }
+    return live(req, std::string_view(path).substr(kLivePrefix.size()));
+  }
   if (path == "/debug/pprof") {  // as Go's ServeMux does for a subtree registered with a slash
     if (!is_read(req)) return method_not_allowed(false);
     Response r = plain(301, "moved permanently: /debug/pprof/");
@@ -222,14 +239,18 @@ Response Router::dispatch(const Request& req) {
   return profile(req, name);
 }
 
-std::shared_ptr<const snapshot::Snapshot> Router::counters() {
-  std::lock_guard<std::mutex> lock(counters_mu_);
+std::shared_ptr<const snapshot::Snapshot> Router::recent(RecentCapture& cache, CaptureDepth depth, std::int64_t max_age_ns) {
+  std::lock_guard<std::mutex> lock(cache.mu);
   base::Nanos now = base::now_ns();
-  if (counters_ == nullptr || counters_at_ns_ == 0 || now - counters_at_ns_ >= options_.counters_max_age_ns) {
-    counters_ = std::make_shared<const snapshot::Snapshot>(options_.source(CaptureDepth::kCounters));
-    counters_at_ns_ = now;
+  if (cache.snapshot == nullptr || cache.at_ns == 0 || now - cache.at_ns >= max_age_ns) {
+    cache.snapshot = std::make_shared<const snapshot::Snapshot>(options_.source(depth));
+    cache.at_ns = now;
   }
-  return counters_;
+  return cache.snapshot;
+}
+
+std::shared_ptr<const snapshot::Snapshot> Router::counters() {
+  return recent(counters_, CaptureDepth::kCounters, options_.counters_max_age_ns);
 }
 
 Response Router::index() {
@@ -265,9 +286,57 @@ Response Router::index() {
        "parameter. After you get the profile file, use the go tool pprof command to investigate the profile.</li>\n"
        "<li><div class=profile-name>symbol: </div> Function names for program counters: GET "
        "?0xADDR+0xADDR or POST them, one line per address found</li>\n";
-  b += "</ul>\n</p>\n<p>Also: <a href='/metrics'>/metrics</a> (Prometheus), <a href='/debug/vars'>"
+  b += "</ul>\n</p>\n<p>Also: <a href='/debug/leakwatch/'>/debug/leakwatch/</a> (the live page), "
+       "<a href='/metrics'>/metrics</a> (Prometheus), <a href='/debug/vars'>"
        "/debug/vars</a> (expvar), <a href='/debug/leakwatch/snapshot'>/debug/leakwatch/snapshot</a> "
        "(everything, as one protobuf message)</p>\n</body>\n</html>\n";
+  return r;
+}
+
+void Router::sample_live_history() {
+  try {
+    history_.add(live_point(*recent(live_, CaptureDepth::kLive, kLiveSampleAgeNs), recent_proc_stats()));
+  } catch (...) {
+    // Out of memory or a failing source: the point is skipped; the page shows a gap.
+  }
+}
+
+// The live page: its assets (compiled in: nothing is read from disk) and live.json. The snapshot
+// is kept off this page: it is a protobuf download, linked from the /debug/pprof/ index.
+Response Router::live(const Request& req, std::string_view rest) {
+  if (rest != "live.json") {
+    const LiveAsset* asset = find_live_asset(rest.empty() ? "index.html" : rest);
+    if (asset == nullptr) return plain(404, "404 page not found");
+    Response r;
+    r.content_type = asset->content_type;
+    r.body.assign(asset->body);
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    // The page runs only its own script, talks only to this server, and is never framed.
+    r.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "connect-src 'self'; frame-ancestors 'none'");
+    return r;
+  }
+  std::int64_t since = 0;
+  for (const auto& [k, v] : req.params) {
+    if (k != "since") return plain(400, "unknown parameter " + k + ": live.json takes since=<unix milliseconds>");
+    auto n = base::parse_int64(v);
+    if (!n || *n < 0) return plain(400, "since: must be a whole number of milliseconds since the Unix epoch");
+    since = *n;
+  }
+  std::shared_ptr<const snapshot::Snapshot> counts = recent(live_, CaptureDepth::kLive, kLiveMaxAgeNs);
+  LiveInput in;
+  in.counters = counts.get();
+  in.proc = recent_proc_stats();
+  in.history = history_.since(since);
+  const std::size_t threads = static_cast<std::size_t>(in.proc.threads);
+  for (const ProfileInfo& p : profiles()) in.profiles.push_back({p.name, profile_count(p, *counts, threads)});
+  for (const auto& c : counts->custom_profiles) in.profiles.push_back({c.name, static_cast<std::size_t>(c.count)});
+  in.names = &frame_names_;
+  Response r;
+  r.content_type = "application/json; charset=utf-8";
+  r.body = write_live_json(in);
+  r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
 

@@ -12,7 +12,9 @@
 #include <mutex>
 #include <string>
 
+#include "src/server/frame_names.hpp"
 #include "src/server/http_message.hpp"
+#include "src/server/live_history.hpp"
 #include "src/server/profile_query.hpp"
 #include "src/server/snapshot_source.hpp"
 
@@ -49,6 +51,10 @@ class Router {
   // unauthorized() is the 401 answer handle() gives without a valid token; the transport sends it
   // as soon as a wrong Authorization header is read, before the rest of the request.
   static Response unauthorized();
+  // sample_live_history() adds the gauges now to the live page's history; the service calls it
+  // once a second from a thread of its own (one kLive capture: ~0.2 ms here, more while a full
+  // capture holds the thread stacks' lock, which is why it is not the service's loop thread).
+  void sample_live_history();
   const std::string& token() const { return options_.token; }
 
  private:
@@ -61,14 +67,24 @@ class Router {
   // wait_seconds() waits as options.wait does (a sleep without one); false when cut short.
   bool wait_seconds(std::int64_t seconds);
   Response snapshot(const Request& req);
+  Response live(const Request& req, std::string_view rest);
+  // RecentCapture is the last capture of one depth, reused while it is young enough.
+  struct RecentCapture {
+    std::mutex mu;
+    std::shared_ptr<const snapshot::Snapshot> snapshot;  // Guarded by mu.
+    std::int64_t at_ns = 0;                              // Guarded by mu; 0 = never.
+  };
+  // recent() is a `depth` capture at most `max_age_ns` old, from `cache` or made now.
+  std::shared_ptr<const snapshot::Snapshot> recent(RecentCapture& cache, CaptureDepth depth, std::int64_t max_age_ns);
   // counters() is a CaptureDepth::kCounters snapshot at most counters_max_age_ns old.
   std::shared_ptr<const snapshot::Snapshot> counters();
 
   const RouterOptions options_;
   std::atomic<int> deltas_in_flight_{0};  // delta requests now waiting; bounded by the options
-  std::mutex counters_mu_;
-  std::shared_ptr<const snapshot::Snapshot> counters_;  // Guarded by counters_mu_.
-  std::int64_t counters_at_ns_ = 0;                     // Guarded by counters_mu_; 0 = never.
+  RecentCapture counters_;  // /metrics and the index
+  RecentCapture live_;      // the live page: its history's samples and live.json
+  LiveHistory history_;
+  FrameNames frame_names_;
 };
 
 // token_matches() compares the Authorization header against "Bearer <token>" (the scheme in any

@@ -22,6 +22,7 @@ namespace lw::server {
 const char* to_string(CaptureDepth d) {
   switch (d) {
     case CaptureDepth::kCounters: return "counters";
+    case CaptureDepth::kLive: return "live";
     case CaptureDepth::kProcess: return "process";
     case CaptureDepth::kFull: return "full";
   }
@@ -40,11 +41,12 @@ snapshot::Snapshot capture_this_process(CaptureDepth depth) {
   snapshot::Snapshot s;
   s.time_unix_ns = base::wall_now_ns();
   snapshot::StackInterner stacks(&s);
-  if (depth == CaptureDepth::kCounters) cpu::add_contention(&s, &stacks);  // the index's counts
+  if (depth != CaptureDepth::kProcess) cpu::add_contention(&s, &stacks);  // the index's counts
   snapshot::capture_heap(&s, &stacks);
   snapshot::capture_tasks(&s, &stacks);
   snapshot::ThreadCaptureOptions threads;
   threads.stacks = false;
+  threads.leaked_stacks = depth == CaptureDepth::kLive;
   threads.describe_descriptors = false;
   snapshot::capture_threads(&s, &stacks, threads);
   cpu::capture_custom_profiles(&s);

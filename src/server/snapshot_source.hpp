@@ -11,6 +11,8 @@ namespace lw::server {
 
 enum class CaptureDepth {
   kCounters,  // tasks and heap (unsymbolized stacks) with MemStats: /metrics, the index page
+  kLive,      // kCounters plus the stacks of threads proven leaked: the live page (those threads
+              // never run, so after the first time their stacks come from the stack cache)
   kProcess,   // kCounters plus process info and resident sizes: /debug/vars
   kFull,      // everything, stacks symbolized: profiles and /debug/leakwatch/snapshot
 };

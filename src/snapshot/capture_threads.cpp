@@ -37,6 +37,7 @@ StackId intern(StackInterner* stacks, const std::vector<std::uintptr_t>& pcs) {
 void capture_threads(Snapshot* out, StackInterner* stacks, const ThreadCaptureOptions& options) {
   os_threads::ListOptions list;
   list.stacks = options.stacks;
+  list.leaked_stacks = options.leaked_stacks;
   list.describe_descriptors = options.describe_descriptors;
   std::vector<lw::ThreadInfo> live = os_threads::list_threads(list);
   out->threads.reserve(out->threads.size() + live.size());

@@ -10,6 +10,7 @@ namespace lw::snapshot {
 
 struct ThreadCaptureOptions {
   bool stacks = true;                // current stacks (a signal per thread)
+  bool leaked_stacks = false;        // without `stacks`: the stacks of leaked threads only
   bool describe_descriptors = true;  // what a blocking syscall's descriptor is
 };
 

@@ -242,13 +242,13 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
         t.leak_reason = p.reason;
       }
 
-  if (with_stacks) {
+  if (with_stacks || options.leaked_stacks) {
     os_threads::StackCache& cache = os_threads::stack_cache();
     std::vector<int> ask;
     std::vector<std::size_t> at;
     for (std::size_t i = 0; i < out.size(); ++i) {
       ThreadInfo& t = out[i];
-      if (t.state == ThreadState::kExited) continue;
+      if (t.state == ThreadState::kExited || (!with_stacks && !t.leaked)) continue;
       if (blocked[i] && cache.lookup(static_cast<int>(t.tid), *blocked[i], &t.cpu_ns, &t.stack)) continue;
       ask.push_back(static_cast<int>(t.tid));
       at.push_back(i);
@@ -267,7 +267,7 @@ std::vector<ThreadInfo> os_threads::list_threads(const ListOptions& options) {
       t.cpu_ns = os_threads::read_thread_cpu_ns(ask[k]);
       cache.store(ask[k], *blocked[at[k]], t.cpu_ns, t.stack);
     }
-    cache.keep_only(tids);
+    if (with_stacks) cache.keep_only(tids);
   }
   return out;
 }

@@ -13,6 +13,8 @@ namespace lw::os_threads {
 
 struct ListOptions {
   bool stacks = true;                // signal each thread for its stack
+  bool leaked_stacks = false;        // without `stacks`: the stacks of threads proven leaked only
+                                     // (they never run, so after the first the cache answers)
   bool describe_descriptors = true;  // name the descriptor a syscall waits on (/proc/self/fd)
   std::int64_t stack_timeout_ns = kDefaultStackTimeoutNs;
 };

@@ -100,6 +100,7 @@ TEST_CASE("the service runs on named threads and concurrent requests get whole a
   CHECK(names.count("lw-http") == 1);
   CHECK(names.count("lw-http-0") == 1);
   CHECK(names.count("lw-http-3") == 1);
+  CHECK(names.count("lw-http-live") == 1);
 
   const std::string expected = lw::snapshot::encode(lw::server::test::sample_snapshot());
   std::string dir = lw::test::make_temp_dir("concurrent");
@@ -124,6 +125,7 @@ TEST_CASE("stop() closes the port and joins the threads") {
   service->stop();  // idempotent
   CHECK(status_of("'" + url + "/metrics'") == "000");
   CHECK(thread_names().count("lw-http") == 0);
+  CHECK(thread_names().count("lw-http-live") == 0);
 }
 
 TEST_CASE("a busy port is an error, not a crash") {

@@ -2,6 +2,9 @@
 // router's whole handle() as served (counters and /proc figures at most 100 ms old), the same with
 // a fresh capture every time, and the parts. Prints one
 // "name ns_per_op" line per measurement, then how many times a fresh capture costs the served path.
+// Also the live page's refresh (live.json, reusing the history's last capture as served) beside a
+// /metrics scrape that captures afresh (Prometheus scrapes seconds apart, so each of its scrapes
+// does). The history's own sample, once a second, is one capture_counters.
 #include <chrono>
 #include <cstdio>
 
@@ -44,5 +47,11 @@ int main() {
   std::printf("metrics_handle_ns %.0f\nmetrics_handle_uncached_ns %.0f\nproc_stats_uncached_ns %.0f\nproc_stats_recent_ns %.0f\nprometheus_text_ns %.0f\ncapture_counters_ns %.0f\n",
               whole, whole_fresh, proc, recent, text, capture);
   std::printf("uncached_over_cached_handle %.1f\n", whole_fresh / whole);
+  Request live = req;
+  live.path = "/debug/leakwatch/live.json";
+  router.sample_live_history();
+  double live_refresh = ns_per_op([&] { bytes += router.handle(live).body.size(); }, n / 10);
+  std::printf("live_json_refresh_ns %.0f\nlive_refresh_over_fresh_scrape %.2f\n", live_refresh,
+              live_refresh / whole_fresh);
   return bytes == 0;
 }

@@ -1,0 +1,268 @@
+// The history goes out as columns (one array per gauge, "unix_ms" first), the shape uPlot draws
+// from without reshaping. Lists are bounded (kLive*) with their totals beside them, so the page
+// says "20 of 294" rather than shipping a megabyte a second for a program that leaks fast.
+#include "src/server/live_json.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+#include <utility>
+
+#include "src/profile/thread_text.hpp"
+#include "src/server/expvar_json.hpp"
+
+namespace lw::server {
+namespace {
+
+using snapshot::Snapshot;
+
+class Writer {
+ public:
+  std::string out;
+  void key(std::string_view k) {
+    comma();
+    json_escape(k, &out);
+    out += ':';
+    first_ = true;  // the value that follows needs no comma
+  }
+  void open(char c) {
+    comma();
+    out += c;
+    first_ = true;
+  }
+  void close(char c) {
+    out += c;
+    first_ = false;
+  }
+  void str(std::string_view v) {
+    comma();
+    json_escape(v, &out);
+  }
+  void num(std::uint64_t v) {
+    comma();
+    out += std::to_string(v);
+  }
+  void num(std::int64_t v) {
+    comma();
+    out += std::to_string(v);
+  }
+  void field(std::string_view k, std::uint64_t v) {
+    key(k);
+    num(v);
+  }
+  void field(std::string_view k, std::int64_t v) {
+    key(k);
+    num(v);
+  }
+  void field(std::string_view k, std::string_view v) {
+    key(k);
+    str(v);
+  }
+
+ private:
+  void comma() {
+    if (!first_) out += ',';
+    first_ = false;
+  }
+  bool first_ = true;
+};
+
+class Stacks {
+ public:
+  explicit Stacks(const Snapshot& s) {
+    for (const snapshot::Stack& st : s.stacks) by_id_.emplace(st.id, &st);
+  }
+  // write() writes stack `id`'s frames as [{"function","file","line"}, ...].
+  void write(Writer& w, std::string_view key, snapshot::StackId id, FrameNames& names) const {
+    w.key(key);
+    w.open('[');
+    auto it = by_id_.find(id);
+    if (it != by_id_.end()) {
+      const auto& pcs = it->second->pcs;
+      for (std::size_t i = 0; i < pcs.size() && i < kLiveFrames; ++i) {
+        FrameName f = names.of(pcs[i]);
+        w.open('{');
+        w.field("function", f.function);
+        w.field("file", f.file);
+        w.field("line", static_cast<std::int64_t>(f.line));
+        w.close('}');
+      }
+    }
+    w.close(']');
+  }
+
+ private:
+  std::unordered_map<snapshot::StackId, const snapshot::Stack*> by_id_;
+};
+
+void write_labels(Writer& w, const snapshot::Labels& labels) {
+  w.key("labels");
+  w.open('{');
+  for (const auto& [k, v] : labels) w.field(k, v);
+  w.close('}');
+}
+
+// write_groups() writes rows {state, wait_reason, count, leaked}, most first, at most kLiveGroups.
+void write_groups(Writer& w, std::string_view key, std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::uint64_t>> groups) {
+  std::vector<std::pair<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::uint64_t>>> rows(groups.begin(), groups.end());
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+  w.key(key);
+  w.open('[');
+  for (std::size_t i = 0; i < rows.size() && i < kLiveGroups; ++i) {
+    w.open('{');
+    w.field("state", rows[i].first.first);
+    w.field("wait_reason", rows[i].first.second);
+    w.field("count", rows[i].second.first);
+    w.field("leaked", rows[i].second.second);
+    w.close('}');
+  }
+  w.close(']');
+}
+
+void write_history(Writer& w, const std::vector<LivePoint>& points) {
+  auto column = [&](std::string_view name, auto get) {
+    w.key(name);
+    w.open('[');
+    for (const LivePoint& p : points) w.num(get(p));
+    w.close(']');
+  };
+  w.key("history");
+  w.open('{');
+  column("unix_ms", [](const LivePoint& p) { return p.unix_ms; });
+  column("heap_alloc", [](const LivePoint& p) { return p.heap_alloc; });
+  column("heap_objects", [](const LivePoint& p) { return p.heap_objects; });
+  column("sys", [](const LivePoint& p) { return p.sys; });
+  column("rss", [](const LivePoint& p) { return p.rss; });
+  column("tasks", [](const LivePoint& p) { return p.tasks; });
+  column("threads", [](const LivePoint& p) { return p.threads; });
+  column("leaked_tasks", [](const LivePoint& p) { return p.leaked_tasks; });
+  column("leaked_threads", [](const LivePoint& p) { return p.leaked_threads; });
+  w.close('}');
+}
+
+}  // namespace
+
+std::string write_live_json(const LiveInput& in) {
+  const Snapshot& s = *in.counters;
+  const Stacks stacks(s);
+  const LivePoint now = live_point(s, in.proc);
+  Writer w;
+  w.open('{');
+  w.field("time_unix_ms", now.unix_ms);
+  w.field("pid", static_cast<std::int64_t>(getpid()));
+  w.key("now");
+  w.open('{');
+  w.field("heap_alloc", now.heap_alloc);
+  w.field("heap_objects", now.heap_objects);
+  w.field("sys", now.sys);
+  w.field("rss", now.rss);
+  w.field("tasks", now.tasks);
+  w.field("threads", now.threads);
+  w.field("leaked_tasks", now.leaked_tasks);
+  w.field("leaked_threads", now.leaked_threads);
+  w.field("total_alloc", s.mem.total_alloc);
+  w.field("mallocs", s.mem.mallocs);
+  w.field("frees", s.mem.frees);
+  w.field("self_bytes", s.mem.self_bytes);
+  w.field("heap_sample_rate", s.heap.sample_rate);
+  w.close('}');
+  write_history(w, in.history);
+
+  std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::uint64_t>> groups;
+  for (const snapshot::TaskRecord& t : s.tasks) {
+    if (t.state == snapshot::TaskState::kDead) continue;
+    auto& g = groups[{std::string(to_string(t.state)), t.wait_reason}];
+    ++g.first;
+    g.second += t.leaked ? 1 : 0;
+  }
+  write_groups(w, "tasks", std::move(groups));
+  groups.clear();
+  for (const snapshot::ThreadRecord& t : s.threads) {
+    if (!profile::is_user_thread(t)) continue;
+    auto& g = groups[{std::string(to_string(t.state)), t.state == snapshot::ThreadState::kExited ? profile::thread_state_name(t) : t.wait_reason}];
+    ++g.first;
+    g.second += t.leaked ? 1 : 0;
+  }
+  write_groups(w, "threads", std::move(groups));
+
+  std::vector<const snapshot::HeapSite*> sites;
+  for (const snapshot::HeapSite& h : s.heap.sites)
+    if (h.inuse_bytes > 0) sites.push_back(&h);
+  const std::size_t shown = std::min(sites.size(), kLiveTopSites);
+  std::partial_sort(sites.begin(), sites.begin() + static_cast<std::ptrdiff_t>(shown), sites.end(),
+                    [](const auto* a, const auto* b) { return a->inuse_bytes > b->inuse_bytes; });
+  w.field("heap_sites_total", static_cast<std::uint64_t>(sites.size()));
+  w.key("top_sites");
+  w.open('[');
+  for (std::size_t i = 0; i < shown; ++i) {
+    const snapshot::HeapSite& h = *sites[i];
+    w.open('{');
+    w.field("inuse_bytes", h.inuse_bytes);
+    w.field("inuse_objects", h.inuse_objects);
+    w.field("alloc_bytes", h.alloc_bytes);
+    w.field("alloc_objects", h.alloc_objects);
+    write_labels(w, h.labels);
+    stacks.write(w, "stack", h.stack_id, *in.names);
+    w.close('}');
+  }
+  w.close(']');
+
+  w.field("leaked_tasks_total", now.leaked_tasks);
+  w.field("leaked_threads_total", now.leaked_threads);
+  w.key("leaks");
+  w.open('[');
+  // The longest stuck first: the oldest leak is the one to read.
+  std::vector<const snapshot::TaskRecord*> leaked;
+  for (const snapshot::TaskRecord& t : s.tasks)
+    if (t.leaked && t.state != snapshot::TaskState::kDead) leaked.push_back(&t);
+  const std::size_t listed = std::min(leaked.size(), kLiveLeaks);
+  std::partial_sort(leaked.begin(), leaked.begin() + static_cast<std::ptrdiff_t>(listed), leaked.end(),
+                    [](const auto* a, const auto* b) { return a->wait_since_unix_ns < b->wait_since_unix_ns; });
+  for (std::size_t i = 0; i < listed; ++i) {
+    const snapshot::TaskRecord& t = *leaked[i];
+    w.open('{');
+    w.field("kind", "task");
+    w.field("id", t.id);
+    w.field("wait_reason", t.wait_reason);
+    w.field("reason", t.leak_reason);
+    w.field("wait_since_unix_ms", t.wait_since_unix_ns / 1'000'000);
+    write_labels(w, t.labels);
+    stacks.write(w, "stack", t.stack_id, *in.names);
+    stacks.write(w, "created_at", t.create_stack_id, *in.names);
+    w.close('}');
+  }
+  std::size_t threads_listed = 0;
+  for (const snapshot::ThreadRecord& t : s.threads) {
+    if (!t.leaked || !profile::is_user_thread(t) || threads_listed == kLiveLeaks) continue;
+    ++threads_listed;
+    w.open('{');
+    w.field("kind", "thread");
+    w.field("id", static_cast<std::uint64_t>(t.tid));
+    w.field("name", t.name);
+    w.field("wait_reason", t.wait_reason);
+    w.field("reason", t.leak_reason);
+    w.field("wait_since_unix_ms", t.wait_since_unix_ns / 1'000'000);
+    write_labels(w, t.labels);
+    stacks.write(w, "stack", t.stack_id, *in.names);
+    stacks.write(w, "created_at", t.create_stack_id, *in.names);
+    w.close('}');
+  }
+  w.close(']');
+
+  w.key("profiles");
+  w.open('[');
+  for (const LiveProfileCount& p : in.profiles) {
+    w.open('{');
+    w.field("name", p.name);
+    w.field("count", static_cast<std::uint64_t>(p.count));
+    w.close('}');
+  }
+  w.close(']');
+  w.close('}');
+  w.out += '\n';
+  return std::move(w.out);
+}
+
+}  // namespace lw::server

@@ -1,0 +1,40 @@
+// live_json.hpp: /debug/leakwatch/live.json, what the live page shows: the gauges now and their
+// history, tasks and threads by state and wait reason, the top heap sites by in-use bytes, the
+// proven leaks with their stacks, and the profiles with their counts. Built from a counters
+// snapshot (no thread stack taken: the page refreshes every second and must cost the target less
+// than a /metrics scrape); docs/http.md has the schema. Thread-safe; allocates.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/server/frame_names.hpp"
+#include "src/server/live_history.hpp"
+#include "src/server/proc_stats.hpp"
+#include "src/snapshot/model.hpp"
+
+namespace lw::server {
+
+inline constexpr std::size_t kLiveTopSites = 15;   // heap sites listed
+inline constexpr std::size_t kLiveLeaks = 20;      // leaked tasks, and threads, listed (each)
+inline constexpr std::size_t kLiveGroups = 50;     // state / wait reason rows, for tasks and threads
+inline constexpr std::size_t kLiveFrames = 24;     // frames per stack
+
+struct LiveProfileCount {
+  std::string name;
+  std::size_t count = 0;
+};
+
+struct LiveInput {
+  const snapshot::Snapshot* counters = nullptr;
+  ProcStats proc;
+  std::vector<LivePoint> history;          // the points the client asked for (since=)
+  std::vector<LiveProfileCount> profiles;  // as the /debug/pprof/ index lists them
+  FrameNames* names = nullptr;
+};
+
+std::string write_live_json(const LiveInput& in);
+
+}  // namespace lw::server
