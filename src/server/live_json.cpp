@@ -121,6 +121,38 @@ void write_groups(Writer& w, std::string_view key, std::map<std::pair<std::strin
   w.close(']');
 }
 
+std::uint64_t leak_id(const snapshot::TaskRecord& t) { return t.id; }
+std::uint64_t leak_id(const snapshot::ThreadRecord& t) { return static_cast<std::uint64_t>(t.tid); }
+std::string_view leak_name(const snapshot::TaskRecord&) { return {}; }
+std::string_view leak_name(const snapshot::ThreadRecord& t) { return t.name; }
+
+// write_leaks() writes the leaked records (`is_leak`) of one kind, the longest stuck first (the
+// oldest leak is the one to read), at most kLiveLeaks.
+template <typename Record, typename IsLeak>
+void write_leaks(Writer& w, const std::vector<Record>& records, std::string_view kind, const Stacks& stacks,
+                 FrameNames& names, IsLeak is_leak) {
+  std::vector<const Record*> leaked;
+  for (const Record& r : records)
+    if (is_leak(r)) leaked.push_back(&r);
+  const std::size_t listed = std::min(leaked.size(), kLiveLeaks);
+  std::partial_sort(leaked.begin(), leaked.begin() + static_cast<std::ptrdiff_t>(listed), leaked.end(),
+                    [](const Record* a, const Record* b) { return a->wait_since_unix_ns < b->wait_since_unix_ns; });
+  for (std::size_t i = 0; i < listed; ++i) {
+    const Record& r = *leaked[i];
+    w.open('{');
+    w.field("kind", kind);
+    w.field("id", leak_id(r));
+    if (!leak_name(r).empty()) w.field("name", leak_name(r));
+    w.field("wait_reason", r.wait_reason);
+    w.field("reason", r.leak_reason);
+    w.field("wait_since_unix_ms", r.wait_since_unix_ns / 1'000'000);
+    write_labels(w, r.labels);
+    stacks.write(w, "stack", r.stack_id, names);
+    stacks.write(w, "created_at", r.create_stack_id, names);
+    w.close('}');
+  }
+}
+
 void write_history(Writer& w, const std::vector<LivePoint>& points) {
   auto column = [&](std::string_view name, auto get) {
     w.key(name);
@@ -213,42 +245,10 @@ std::string write_live_json(const LiveInput& in) {
   w.field("leaked_threads_total", now.leaked_threads);
   w.key("leaks");
   w.open('[');
-  // The longest stuck first: the oldest leak is the one to read.
-  std::vector<const snapshot::TaskRecord*> leaked;
-  for (const snapshot::TaskRecord& t : s.tasks)
-    if (t.leaked && t.state != snapshot::TaskState::kDead) leaked.push_back(&t);
-  const std::size_t listed = std::min(leaked.size(), kLiveLeaks);
-  std::partial_sort(leaked.begin(), leaked.begin() + static_cast<std::ptrdiff_t>(listed), leaked.end(),
-                    [](const auto* a, const auto* b) { return a->wait_since_unix_ns < b->wait_since_unix_ns; });
-  for (std::size_t i = 0; i < listed; ++i) {
-    const snapshot::TaskRecord& t = *leaked[i];
-    w.open('{');
-    w.field("kind", "task");
-    w.field("id", t.id);
-    w.field("wait_reason", t.wait_reason);
-    w.field("reason", t.leak_reason);
-    w.field("wait_since_unix_ms", t.wait_since_unix_ns / 1'000'000);
-    write_labels(w, t.labels);
-    stacks.write(w, "stack", t.stack_id, *in.names);
-    stacks.write(w, "created_at", t.create_stack_id, *in.names);
-    w.close('}');
-  }
-  std::size_t threads_listed = 0;
-  for (const snapshot::ThreadRecord& t : s.threads) {
-    if (!t.leaked || !profile::is_user_thread(t) || threads_listed == kLiveLeaks) continue;
-    ++threads_listed;
-    w.open('{');
-    w.field("kind", "thread");
-    w.field("id", static_cast<std::uint64_t>(t.tid));
-    w.field("name", t.name);
-    w.field("wait_reason", t.wait_reason);
-    w.field("reason", t.leak_reason);
-    w.field("wait_since_unix_ms", t.wait_since_unix_ns / 1'000'000);
-    write_labels(w, t.labels);
-    stacks.write(w, "stack", t.stack_id, *in.names);
-    stacks.write(w, "created_at", t.create_stack_id, *in.names);
-    w.close('}');
-  }
+  write_leaks(w, s.tasks, "task", stacks, *in.names,
+              [](const snapshot::TaskRecord& t) { return t.leaked && t.state != snapshot::TaskState::kDead; });
+  write_leaks(w, s.threads, "thread", stacks, *in.names,
+              [](const snapshot::ThreadRecord& t) { return t.leaked && profile::is_user_thread(t); });
   w.close(']');
 
   w.key("profiles");

@@ -726,3 +726,30 @@ TEST_CASE("watch draws a live status line only on a terminal") {
   CHECK_FALSE(contains(piped.output, "watch: round"));
   CHECK_FALSE(contains(piped.output, "\033["));
 }
+
+TEST_CASE("diff, stacks and top colour their text on a terminal only, and never with NO_COLOR") {
+  ScriptedTarget target([](int i) { return threaded(i); });
+  TempDb db;
+  REQUIRE(run_command(kCli + " watch " + target.url() + " --every 20ms --count 8 --db " + db.path).exit_code == 1);
+  auto on_tty = [&](const std::string& env, const std::string& args) {
+    return run_command("script -qec \"env " + env + " " + kCli + " " + args + "\" /dev/null").output;
+  };
+  const std::string diff = on_tty("TERM=xterm", "diff --db " + db.path);
+  CHECK(contains(diff, "\033[31mleaked_threads\033[0m  "));
+  CHECK(contains(diff, "\033[33mstuck_threads\033[0m  "));
+  CHECK(contains(diff, "    \033[36mAccount::transfer\033[0m"));
+  CHECK(contains(diff, "\033[2m  created by:\033[0m"));
+  const std::string stacks = on_tty("TERM=xterm", "stacks " + target.url() + " --threads-only");
+  CHECK(contains(stacks, "\033[1mthread "));
+  const std::string top = on_tty("TERM=xterm", "top " + target.url());
+  CHECK(contains(top, "\033[1m        flat"));
+  // NO_COLOR (any non-empty value), TERM=dumb and a pipe: plain text, the same words.
+  for (const std::string& env : {std::string("TERM=xterm NO_COLOR=1"), std::string("TERM=dumb")}) {
+    const std::string plain = on_tty(env, "diff --db " + db.path);
+    CHECK_MESSAGE(!contains(plain, "\033["), env);
+    CHECK(contains(plain, "leaked_threads  "));
+  }
+  auto piped = run_command("TERM=xterm " + kCli + " diff --db " + db.path);
+  CHECK_FALSE(contains(piped.output, "\033["));
+  CHECK(contains(piped.output, "    Account::transfer\n"));
+}

@@ -89,7 +89,8 @@ int cmd_diff(int argc, char** argv) {
   } else if (result->findings.empty()) {
     std::printf("no findings (%zu snapshots, %zu series)\n", result->snapshots, result->series);
   } else {
-    for (const auto& f : result->findings) std::fputs((finding_text(f) + "\n").c_str(), stdout);
+    const Palette& palette = palette_for(stdout);
+    for (const auto& f : result->findings) std::fputs((finding_text(f, palette) + "\n").c_str(), stdout);
     std::printf("%zu findings (%zu snapshots, %zu series)\n", result->findings.size(), result->snapshots,
                 result->series);
   }

@@ -10,6 +10,7 @@
 #include "src/profile/thread_text.hpp"
 #include "tools/leakwatch/cli_args.hpp"
 #include "tools/leakwatch/commands.hpp"
+#include "tools/leakwatch/term_color.hpp"
 #include "tools/leakwatch/target.hpp"
 
 namespace lw::cli {
@@ -57,18 +58,22 @@ int cmd_stacks(int argc, char** argv) {
   const bool leaked = args->has("--leaked");
   const bool tasks = !args->has("--threads-only");
   const bool threads = !args->has("--tasks-only");
+  const Palette& palette = palette_for(stdout);
   if (tasks) {
     std::ostringstream task_text;
     profile::write_goroutine_text(task_text, *snap, debug,
                                   leaked ? profile::TaskSelection::kLeaked : profile::TaskSelection::kAll);
-    std::cout << task_text.str();
+    std::cout << paint_dump(palette, task_text.str());
     // debug=1 records end with a blank line already; debug=2 records do not.
     if (threads && debug == 2 && task_text.tellp() > 0) std::cout << '\n';
   }
-  if (threads)
-    profile::write_thread_text(std::cout, *snap, debug,
+  if (threads) {
+    std::ostringstream thread_text;
+    profile::write_thread_text(thread_text, *snap, debug,
                                leaked ? profile::ThreadSelection::kLeaked : profile::ThreadSelection::kAll,
                                args->has("--internal"));
+    std::cout << paint_dump(palette, thread_text.str());
+  }
   std::cout.flush();
   return std::cout ? kExitClean : runtime_error("cannot write to standard output");
 }

@@ -8,6 +8,7 @@
 #include "src/store/store.hpp"
 #include "tools/leakwatch/cli_args.hpp"
 #include "tools/leakwatch/commands.hpp"
+#include "tools/leakwatch/term_color.hpp"
 #include "tools/leakwatch/report.hpp"
 #include "tools/leakwatch/target.hpp"
 
@@ -44,14 +45,15 @@ std::vector<Row> sorted_rows(const std::map<std::vector<std::string>, std::int64
 // print_rows() prints the first `shown` rows as pprof -top does: flat, flat%, sum%, the site.
 template <class Show>
 void print_rows(const std::vector<Row>& rows, std::size_t shown, std::int64_t total, Show show) {
-  std::printf("%12s %7s %7s  %s\n", "flat", "flat%", "sum%", "site (callers)");
+  const Palette& palette = palette_for(stdout);
+  std::printf("%s%12s %7s %7s  %s%s\n", palette.bold, "flat", "flat%", "sum%", "site (callers)", palette.reset);
   std::int64_t sum = 0;
   for (std::size_t i = 0; i < shown; ++i) {
     const Row& r = rows[i];
     sum += r.value;
     double pct = total > 0 ? 100.0 * static_cast<double>(r.value) / static_cast<double>(total) : 0;
     double spct = total > 0 ? 100.0 * static_cast<double>(sum) / static_cast<double>(total) : 0;
-    std::string site = r.frames[0];
+    std::string site = paint(palette, palette.cyan, r.frames[0]);
     for (std::size_t k = 1; k < r.frames.size() && k < 4; ++k) site += " <- " + r.frames[k];
     std::printf("%12s %6.2f%% %6.2f%%  %s\n", show(r.value).c_str(), pct, spct, site.c_str());
   }

@@ -321,7 +321,7 @@ int cmd_watch(int argc, char** argv) {
       current_findings += result->findings.size();
       for (const auto& f : result->findings) {
         if (!printed.insert(finding_key(f)).second) continue;
-        std::printf("%s[%s] %s\n", clear, clock_text().c_str(), finding_text(f).c_str());
+        std::printf("%s[%s] %s\n", clear, clock_text().c_str(), finding_text(f, palette_for(stdout)).c_str());
       }
     }
     if (hard) break;

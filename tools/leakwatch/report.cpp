@@ -82,10 +82,11 @@ bool is_thread_kind(diff::FindingKind k) {
          k == diff::FindingKind::kThreadGrowth || k == diff::FindingKind::kUnjoinedThreads;
 }
 
-void frames_text(std::string& out, const std::vector<std::string>& all, const char* indent,
-                 std::string_view syscall = {}) {
+void frames_text(std::string& out, const std::vector<std::string>& all, const char* indent, const Palette& palette,
+                 const char* first_colour, std::string_view syscall = {}) {
   std::vector<std::string> frames = display_frames(all, syscall);
-  for (std::size_t i = 0; i < frames.size() && i < kTextFrames; ++i) out += indent + frames[i] + "\n";
+  for (std::size_t i = 0; i < frames.size() && i < kTextFrames; ++i)
+    out += indent + (i == 0 ? paint(palette, first_colour, frames[i]) : frames[i]) + "\n";
   if (frames.size() > kTextFrames)
     out += indent + std::string("... ") + std::to_string(frames.size() - kTextFrames) + " more\n";
 }
@@ -152,8 +153,12 @@ std::string how_many(std::int64_t n, const char* what) {
   return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
 }
 
-std::string finding_text(const diff::Finding& f) {
-  std::string out(to_string(f.kind));
+bool is_leak_kind(diff::FindingKind k) {
+  return k == diff::FindingKind::kLeakedTasks || k == diff::FindingKind::kLeakedThreads;
+}
+
+std::string finding_text(const diff::Finding& f, const Palette& palette) {
+  std::string out = paint(palette, is_leak_kind(f.kind) ? palette.red : palette.yellow, to_string(f.kind));
   out += "  " + f.target;
   std::string range = " (" + std::to_string(f.points) + " snapshots #" + std::to_string(f.from_snapshot) +
                       "..#" + std::to_string(f.to_snapshot) + ", confidence " + fmt("%.2f", f.confidence) + ")";
@@ -205,12 +210,13 @@ std::string finding_text(const diff::Finding& f) {
              std::to_string(f.last_value) + " live keys" + range + "\n    added at:\n";
       break;
   }
-  frames_text(out, f.frames, "    ", is_thread_kind(f.kind) ? std::string_view(f.wait_reason) : std::string_view());
+  frames_text(out, f.frames, "    ", palette, palette.cyan,
+              is_thread_kind(f.kind) ? std::string_view(f.wait_reason) : std::string_view());
   if ((f.kind == diff::FindingKind::kStuckTasks || f.kind == diff::FindingKind::kLeakedTasks ||
        f.kind == diff::FindingKind::kStuckThreads || f.kind == diff::FindingKind::kLeakedThreads) &&
       !f.create_frames.empty()) {
-    out += "  created by:\n";
-    frames_text(out, f.create_frames, "    ");
+    out += paint(palette, palette.dim, "  created by:") + "\n";
+    frames_text(out, f.create_frames, "    ", palette, palette.cyan);
   }
   return out;
 }

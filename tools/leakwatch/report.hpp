@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "src/diff/finding.hpp"
+#include "tools/leakwatch/term_color.hpp"
 
 namespace lw::cli {
 
@@ -23,8 +24,9 @@ bool is_allocator_frame(const std::string& function);
 // the C library's wrappers of it at the innermost end go too ("read", "__libc_read", "read@GLIBC_2.2.5").
 std::vector<std::string> display_frames(const std::vector<std::string>& frames, std::string_view syscall = {});
 
-// finding_text() is one finding in a few lines: a headline, then its frames indented.
-std::string finding_text(const diff::Finding& f);
+// finding_text() is one finding in a few lines: a headline, then its frames indented; with a
+// palette that is on, the kind is red (leaks) or yellow (growth, stuck), the first frame cyan.
+std::string finding_text(const diff::Finding& f, const Palette& palette = plain_palette());
 // findings_json() is {"findings":[...]} (one object per finding; see docs/cli.md).
 std::string findings_json(const std::vector<diff::Finding>& findings);
 // finding_key() identifies a finding across watch rounds (kind, target, run, site, reason).
