@@ -1,22 +1,30 @@
 #include "src/server/frame_names.hpp"
 
+#include "src/server/expvar_json.hpp"
 #include "src/unwind/stack_trace.hpp"
 #include "src/unwind/symbolizer.hpp"
 
 namespace lw::server {
 
-FrameName FrameNames::of(std::uint64_t return_address) {
+void FrameNames::append_json(std::uint64_t return_address, std::string* out) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = names_.find(return_address); it != names_.end()) return it->second;
+    if (auto it = json_.find(return_address); it != json_.end()) {
+      *out += it->second;
+      return;
+    }
   }
   // Resolved outside the lock: the symbolizer has its own, and may read DWARF for a while.
   unwind::Symbol s = unwind::process_symbolizer().lookup(unwind::call_site(return_address));
-  FrameName name{std::move(s.function), std::move(s.file), s.line};
+  std::string json = "{\"function\":";
+  json_escape(s.function, &json);
+  json += ",\"file\":";
+  json_escape(s.file, &json);
+  json += ",\"line\":" + std::to_string(s.line) + "}";
+  *out += json;
   std::lock_guard<std::mutex> lock(mu_);
-  if (names_.size() >= kMaxFrameNames) names_.clear();
-  names_.emplace(return_address, name);
-  return name;
+  if (json_.size() >= kMaxFrameNames) json_.clear();
+  json_.emplace(return_address, std::move(json));
 }
 
 }  // namespace lw::server

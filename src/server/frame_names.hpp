@@ -1,5 +1,6 @@
-// frame_names.hpp: code addresses resolved for the live page, remembered so that a page that
-// refreshes every second symbolizes each address once, not once a refresh. Bounded: past
+// frame_names.hpp: code addresses resolved for the live page, remembered as the JSON objects the
+// page reads, so that a page that refreshes every second symbolizes and escapes each address
+// once, not once a refresh. Bounded: past
 // kMaxFrameNames entries the cache starts over. Thread-safe (one mutex); allocates.
 #pragma once
 
@@ -13,20 +14,15 @@ namespace lw::server {
 
 inline constexpr std::size_t kMaxFrameNames = 16384;
 
-struct FrameName {
-  std::string function;  // demangled; empty when unknown
-  std::string file;
-  int line = 0;
-};
-
 class FrameNames {
  public:
-  // of() resolves a return address (as stacks hold them) to the call's function, file and line.
-  FrameName of(std::uint64_t return_address);
+  // append_json() appends a return address's frame (as stacks hold them: the call's function,
+  // file and line) as {"function":...,"file":...,"line":N}.
+  void append_json(std::uint64_t return_address, std::string* out);
 
  private:
   std::mutex mu_;
-  std::unordered_map<std::uint64_t, FrameName> names_;  // Guarded by mu_.
+  std::unordered_map<std::uint64_t, std::string> json_;  // Guarded by mu_.
 };
 
 }  // namespace lw::server

@@ -13,7 +13,7 @@
 // pool of workers, which run the Router (captures, symbolization, the 1..300 s wait of a delta
 // profile) and hand back the response's bytes. So a slow or idle client costs a descriptor and a
 // few KiB, never a thread, and the loop is never waiting on one client while others wait. One
-// more thread samples the live page's history once a second.
+// more thread samples the live page's history every 10 s.
 //
 // Budgets (ServerLimits, docs/http.md):
 // - connections: at most max_connections, itself at most RLIMIT_NOFILE / 8, so the program keeps
@@ -73,7 +73,7 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr int kAcceptsPerWake = 32;        // then the loop serves readable connections again
 constexpr std::int64_t kLingerMs = 2000;   // reading and dropping after an error answer
 constexpr std::int64_t kTickMs = 50;       // how often deadlines are checked
-constexpr auto kLiveSampleEvery = std::chrono::seconds(1);  // the live page's history
+constexpr auto kLiveSampleEvery = std::chrono::seconds(10);  // the live page's history, no page open
 constexpr std::int64_t kAcceptPauseMs = 100;  // after accept() ran out of descriptors
 constexpr int kListenBacklog = 128;
 
@@ -154,7 +154,7 @@ struct HttpService::Impl {
   int wake_fd = -1;  // eventfd: workers finished something, or stop()
   std::thread loop_thread;
   std::vector<std::thread> workers;
-  std::thread sampler;  // the live page's history, once a second
+  std::thread sampler;  // the live page's history, every 10 s
 
   // Loop thread only.
   std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> conns;

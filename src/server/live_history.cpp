@@ -29,6 +29,7 @@ LiveHistory::LiveHistory() : ring_(std::make_unique<std::array<LivePoint, kLiveP
 
 void LiveHistory::add(const LivePoint& p) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (size_ > 0 && (*ring_)[(next_ + kLivePoints - 1) % kLivePoints].unix_ms >= p.unix_ms) return;
   (*ring_)[next_] = p;
   next_ = (next_ + 1) % kLivePoints;
   if (size_ < kLivePoints) ++size_;

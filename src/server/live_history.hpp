@@ -1,6 +1,6 @@
-// live_history.hpp: the last hour of the live page's gauges, one point a second, in a ring of
-// fixed size allocated once (kLivePoints points of 80 bytes: 288 KB), so the page can chart the
-// hour before it was opened. Thread-safe (one mutex; written once a second by the server's loop
+// live_history.hpp: the live page's gauges over time, in a ring of fixed size allocated once
+// (kLivePoints points of 80 bytes: 288 KB), so the page can chart the time before it was opened:
+// a point every 2 s while a page is open (the last two hours), every 10 s otherwise (ten hours). Thread-safe (one mutex; written once a second by the server's loop
 // thread, read by the page's requests); add() never allocates, since() allocates its answer.
 #pragma once
 
@@ -37,7 +37,8 @@ LivePoint live_point(const snapshot::Snapshot& s, const ProcStats& proc);
 class LiveHistory {
  public:
   LiveHistory();
-  // add() appends a point, overwriting the oldest once the ring is full.
+  // add() appends a point, overwriting the oldest once the ring is full; a point no newer than
+  // the newest held is dropped (two readers of one capture add it once).
   void add(const LivePoint& p);
   // since() returns the points newer than `unix_ms` (all of them for 0), oldest first.
   std::vector<LivePoint> since(std::int64_t unix_ms) const;

@@ -1,11 +1,14 @@
 // The history goes out as columns (one array per gauge, "unix_ms" first), the shape uPlot draws
-// from without reshaping. Lists are bounded (kLive*) with their totals beside them, so the page
+// from without reshaping, and last: everything before it depends on the capture only, so the
+// router renders that once per capture and every refresh that reuses the capture adds its own
+// history to the same text. Lists are bounded (kLive*) with their totals beside them, so the page
 // says "20 of 294" rather than shipping a megabyte a second for a program that leaks fast.
 #include "src/server/live_json.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <unordered_map>
 #include <utility>
@@ -36,17 +39,22 @@ class Writer {
     out += c;
     first_ = false;
   }
+  // continue_object() carries on an object whose opening text is already in `out`.
+  void continue_object() { first_ = false; }
+  // raw_value() starts a value the caller appends to `out` itself.
+  void raw_value() { comma(); }
   void str(std::string_view v) {
     comma();
     json_escape(v, &out);
   }
+  // Numbers go straight into `out` (no temporary string: a page's document holds thousands).
   void num(std::uint64_t v) {
     comma();
-    out += std::to_string(v);
+    append_number(v);
   }
   void num(std::int64_t v) {
     comma();
-    out += std::to_string(v);
+    append_number(v);
   }
   void field(std::string_view k, std::uint64_t v) {
     key(k);
@@ -66,6 +74,12 @@ class Writer {
     if (!first_) out += ',';
     first_ = false;
   }
+  template <typename T>
+  void append_number(T v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, end);
+  }
   bool first_ = true;
 };
 
@@ -82,12 +96,8 @@ class Stacks {
     if (it != by_id_.end()) {
       const auto& pcs = it->second->pcs;
       for (std::size_t i = 0; i < pcs.size() && i < kLiveFrames; ++i) {
-        FrameName f = names.of(pcs[i]);
-        w.open('{');
-        w.field("function", f.function);
-        w.field("file", f.file);
-        w.field("line", static_cast<std::int64_t>(f.line));
-        w.close('}');
+        w.raw_value();
+        names.append_json(pcs[i], &w.out);
       }
     }
     w.close(']');
@@ -176,11 +186,12 @@ void write_history(Writer& w, const std::vector<LivePoint>& points) {
 
 }  // namespace
 
-std::string write_live_json(const LiveInput& in) {
+std::string write_live_figures(const LiveInput& in) {
   const Snapshot& s = *in.counters;
   const Stacks stacks(s);
   const LivePoint now = live_point(s, in.proc);
   Writer w;
+  w.out.reserve(64 * 1024);
   w.open('{');
   w.field("time_unix_ms", now.unix_ms);
   w.field("pid", static_cast<std::int64_t>(getpid()));
@@ -200,7 +211,6 @@ std::string write_live_json(const LiveInput& in) {
   w.field("self_bytes", s.mem.self_bytes);
   w.field("heap_sample_rate", s.heap.sample_rate);
   w.close('}');
-  write_history(w, in.history);
 
   std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::uint64_t>> groups;
   for (const snapshot::TaskRecord& t : s.tasks) {
@@ -260,6 +270,15 @@ std::string write_live_json(const LiveInput& in) {
     w.close('}');
   }
   w.close(']');
+  return std::move(w.out);
+}
+
+std::string finish_live_json(std::string_view figures, const std::vector<LivePoint>& history) {
+  Writer w;
+  w.out.reserve(figures.size() + 64 + history.size() * 9 * 12);
+  w.out.append(figures);
+  w.continue_object();
+  write_history(w, history);
   w.close('}');
   w.out += '\n';
   return std::move(w.out);

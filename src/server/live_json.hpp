@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/server/frame_names.hpp"
@@ -18,9 +19,9 @@
 namespace lw::server {
 
 inline constexpr std::size_t kLiveTopSites = 15;   // heap sites listed
-inline constexpr std::size_t kLiveLeaks = 20;      // leaked tasks, and threads, listed (each)
+inline constexpr std::size_t kLiveLeaks = 10;      // leaked tasks, and threads, listed (each)
 inline constexpr std::size_t kLiveGroups = 50;     // state / wait reason rows, for tasks and threads
-inline constexpr std::size_t kLiveFrames = 24;     // frames per stack
+inline constexpr std::size_t kLiveFrames = 16;     // frames per stack
 
 struct LiveProfileCount {
   std::string name;
@@ -30,11 +31,14 @@ struct LiveProfileCount {
 struct LiveInput {
   const snapshot::Snapshot* counters = nullptr;
   ProcStats proc;
-  std::vector<LivePoint> history;          // the points the client asked for (since=)
   std::vector<LiveProfileCount> profiles;  // as the /debug/pprof/ index lists them
   FrameNames* names = nullptr;
 };
 
-std::string write_live_json(const LiveInput& in);
+// write_live_figures() is the document up to its history: "{" and every field that depends on
+// the capture alone, unterminated. finish_live_json() adds the history the client asked for
+// (since=) and closes it.
+std::string write_live_figures(const LiveInput& in);
+std::string finish_live_json(std::string_view figures, const std::vector<LivePoint>& history);
 
 }  // namespace lw::server

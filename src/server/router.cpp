@@ -41,10 +41,10 @@ namespace {
 
 constexpr std::string_view kPprofPrefix = "/debug/pprof/";
 constexpr std::string_view kLivePrefix = "/debug/leakwatch/";
-// The live page refreshes every second; its figures may be as old as the history's last sample,
-// so a refresh reuses that capture rather than making another.
-constexpr std::int64_t kLiveMaxAgeNs = 1'100'000'000;
-constexpr std::int64_t kLiveSampleAgeNs = 900'000'000;  // a sample a second, each its own capture
+// The live page polls every second and its figures may be up to 2 s old: with a page open the
+// target makes one capture per 2 s (each also a history point), half of what a /metrics scrape a
+// second would cost. The service's own samples come every 10 s and reuse a page's capture.
+constexpr std::int64_t kLiveMaxAgeNs = 2'000'000'000;
 
 Response plain(int status, std::string text) {
   Response r;
@@ -295,7 +295,7 @@ Response Router::index() {
 
 void Router::sample_live_history() {
   try {
-    history_.add(live_point(*recent(live_, CaptureDepth::kLive, kLiveSampleAgeNs), recent_proc_stats()));
+    history_.add(live_point(*recent(live_, CaptureDepth::kLive, kLiveMaxAgeNs), recent_proc_stats()));
   } catch (...) {
     // Out of memory or a failing source: the point is skipped; the page shows a gap.
   }
@@ -325,17 +325,29 @@ Response Router::live(const Request& req, std::string_view rest) {
     since = *n;
   }
   std::shared_ptr<const snapshot::Snapshot> counts = recent(live_, CaptureDepth::kLive, kLiveMaxAgeNs);
-  LiveInput in;
-  in.counters = counts.get();
-  in.proc = recent_proc_stats();
-  in.history = history_.since(since);
-  const std::size_t threads = static_cast<std::size_t>(in.proc.threads);
-  for (const ProfileInfo& p : profiles()) in.profiles.push_back({p.name, profile_count(p, *counts, threads)});
-  for (const auto& c : counts->custom_profiles) in.profiles.push_back({c.name, static_cast<std::size_t>(c.count)});
-  in.names = &frame_names_;
+  const ProcStats proc = recent_proc_stats();
+  history_.add(live_point(*counts, proc));  // a no-op unless this capture is new
+  std::shared_ptr<const std::string> figures;
+  {
+    std::lock_guard<std::mutex> lock(live_figures_mu_);
+    if (live_figures_of_ == counts) figures = live_figures_;
+  }
+  if (figures == nullptr) {
+    LiveInput in;
+    in.counters = counts.get();
+    in.proc = proc;
+    const std::size_t threads = static_cast<std::size_t>(proc.threads);
+    for (const ProfileInfo& p : profiles()) in.profiles.push_back({p.name, profile_count(p, *counts, threads)});
+    for (const auto& c : counts->custom_profiles) in.profiles.push_back({c.name, static_cast<std::size_t>(c.count)});
+    in.names = &frame_names_;
+    figures = std::make_shared<const std::string>(write_live_figures(in));
+    std::lock_guard<std::mutex> lock(live_figures_mu_);
+    live_figures_of_ = counts;
+    live_figures_ = figures;
+  }
   Response r;
   r.content_type = "application/json; charset=utf-8";
-  r.body = write_live_json(in);
+  r.body = finish_live_json(*figures, history_.since(since));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }

@@ -52,8 +52,8 @@ class Router {
   // as soon as a wrong Authorization header is read, before the rest of the request.
   static Response unauthorized();
   // sample_live_history() adds the gauges now to the live page's history; the service calls it
-  // once a second from a thread of its own (one kLive capture: ~0.2 ms here, more while a full
-  // capture holds the thread stacks' lock, which is why it is not the service's loop thread).
+  // every 10 s from a thread of its own (one kLive capture, as costly as a /metrics scrape's; it
+  // can wait behind a full capture, which is why it is not the service's loop thread).
   void sample_live_history();
   const std::string& token() const { return options_.token; }
 
@@ -85,6 +85,10 @@ class Router {
   RecentCapture live_;      // the live page: its history's samples and live.json
   LiveHistory history_;
   FrameNames frame_names_;
+  // live.json's figures as rendered for the live_ capture they came from.
+  std::mutex live_figures_mu_;
+  std::shared_ptr<const snapshot::Snapshot> live_figures_of_;  // Guarded by live_figures_mu_.
+  std::shared_ptr<const std::string> live_figures_;            // Guarded by live_figures_mu_.
 };
 
 // token_matches() compares the Authorization header against "Bearer <token>" (the scheme in any

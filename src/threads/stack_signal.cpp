@@ -415,6 +415,7 @@ void use_handler_unwind(bool on) noexcept {
 }
 
 void capture_thread_stacks(const int* tids, std::size_t n, StackResult* out, std::int64_t timeout_ns) {
+  if (n == 0) return;  // nothing to ask: never wait behind another capture for it
   const int self = static_cast<int>(gettid());
   const int sig = stack_signal();
   const bool ours = sig != 0 && handler_is_ours(sig);

@@ -31,8 +31,9 @@ try {
     }
   });
   await page.goto(url + '/debug/leakwatch/', { waitUntil: 'load' });
-  // Wait for a few refreshes, so the charts have points and the page has redrawn over itself.
-  await page.waitForFunction(() => Number(document.body.dataset.points || 0) >= 3, null, { timeout: 20000 });
+  // Wait for a few refreshes (a new point every 2 s), so the charts have points and the page has
+  // redrawn over itself.
+  await page.waitForFunction(() => Number(document.body.dataset.points || 0) >= 3, null, { timeout: 30000 });
   await page.screenshot({ path: outDir + '/live_page.png', fullPage: true });
   // Read the figures and the refresh they came from in one evaluation (no refresh in between).
   const seen = await page.evaluate(() => {

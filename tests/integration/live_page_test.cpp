@@ -47,13 +47,13 @@ double metric(const std::string& metrics, const std::string& name) {
 TEST_CASE("the live page: live.json, the assets, and the page in Chromium") {
   lw::test::FixtureProcess app(LW_DEMO, {"--rate", "500"}, {"LEAKWATCH_HTTP=127.0.0.1:0"}, "debug server listening on");
   REQUIRE(app.ok());
-  // A few seconds: the history gets points and the demo's planted leaks are proven.
-  std::this_thread::sleep_for(std::chrono::seconds(5));
+  // A few seconds: the demo's planted leaks are proven.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
 
   SUBCASE("live.json and the assets over HTTP") {
     auto doc = run_command("curl -s -f '" + app.url() + "/debug/leakwatch/live.json'");
     REQUIRE_MESSAGE(doc.exit_code == 0, doc.output);
-    CHECK(std::stoll(jq(doc.output, ".history.unix_ms | length")) >= 3);
+    CHECK(std::stoll(jq(doc.output, ".history.unix_ms | length")) >= 1);  // the server's own sample, at least
     CHECK(jq(doc.output, "[.history[] | length] | unique | length") == "1");  // columns of one length
     CHECK(std::stoll(jq(doc.output, ".now.tasks")) > 0);
     CHECK(std::stoll(jq(doc.output, ".now.heap_alloc")) > 0);
@@ -63,10 +63,12 @@ TEST_CASE("the live page: live.json, the assets, and the page in Chromium") {
     CHECK(jq(doc.output, "[.leaks[].stack[].function] | any(contains(\"demo::\"))") == "true");
     CHECK(jq(doc.output, "[.profiles[].name] | index(\"heap\") != null") == "true");
     CHECK(std::stoll(jq(doc.output, ".tasks | map(.count) | add")) == std::stoll(jq(doc.output, ".now.tasks")));
-    // since= returns only newer points.
+    // since= returns only newer points: a page polling adds one every 2 s (its captures).
     const std::string last = jq(doc.output, ".history.unix_ms[-1]");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2200));
     auto newer = run_command("curl -s -f '" + app.url() + "/debug/leakwatch/live.json?since=" + last + "'");
-    CHECK(std::stoll(jq(newer.output, ".history.unix_ms | length")) <= 2);
+    CHECK(jq(newer.output, ".history.unix_ms | length") == "1");
+    CHECK(std::stoll(jq(newer.output, ".history.unix_ms[0]")) > std::stoll(last));
     // The gauges agree with /metrics read at about the same moment (the demo leaks steadily).
     auto metrics = run_command("curl -s '" + app.url() + "/metrics'");
     const double leaked = metric(metrics.output, "leakwatch_leaked_tasks");

@@ -1,5 +1,5 @@
-// The live page: polls live.json every second (only the history points it has not seen), keeps
-// the last hour, and redraws the gauges, charts and tables. Everything it shows comes from that
+// The live page: polls live.json every second (only the history points it has not seen; the
+// target makes new figures every 2 s), keeps the last 3,600 points, and redraws the gauges, charts and tables. Everything it shows comes from that
 // one document, so each figure on the page equals the JSON of the same refresh.
 import './live.css';
 import { Charts } from './charts.js';
