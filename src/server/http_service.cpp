@@ -175,13 +175,14 @@ struct HttpService::Impl {
 
   // sample() records the live page's history until stop(). Its own thread: a capture can wait
   // behind a full one (the thread stacks' lock), which the loop thread must never do.
+  // The first sample waits a period too: a server started from a constructor must not capture
+  // while the program is still being set up.
   void sample() {
     std::unique_lock<std::mutex> lock(mu);
-    while (!stopping) {
+    while (!stop_cv.wait_for(lock, kLiveSampleEvery, [this] { return stopping; })) {
       lock.unlock();
       router->sample_live_history();
       lock.lock();
-      stop_cv.wait_for(lock, kLiveSampleEvery, [this] { return stopping; });
     }
   }
 
