@@ -23,8 +23,11 @@ void FrameNames::append_json(std::uint64_t return_address, std::string* out) {
   json += ",\"line\":" + std::to_string(s.line) + "}";
   *out += json;
   std::lock_guard<std::mutex> lock(mu_);
-  if (json_.size() >= kMaxFrameNames) json_.clear();
-  json_.emplace(return_address, std::move(json));
+  if (json_.size() >= kMaxFrameNames || bytes_ + json.size() > kMaxFrameNameBytes) {
+    json_.clear();
+    bytes_ = 0;
+  }
+  if (json_.emplace(return_address, json).second) bytes_ += json.size();
 }
 
 }  // namespace lw::server

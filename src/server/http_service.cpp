@@ -277,7 +277,6 @@ struct HttpService::Impl {
         last_tick = now;
         check_deadlines(now);
       }
-
       reap();
     }
     std::vector<std::uint64_t> ids;

@@ -263,7 +263,7 @@ std::string write_live_figures(const LiveInput& in) {
 
   w.key("profiles");
   w.open('[');
-  for (const LiveProfileCount& p : in.profiles) {
+  for (const ListedProfile& p : in.profiles) {
     w.open('{');
     w.field("name", p.name);
     w.field("count", static_cast<std::uint64_t>(p.count));

@@ -14,6 +14,7 @@
 #include "src/server/frame_names.hpp"
 #include "src/server/live_history.hpp"
 #include "src/server/proc_stats.hpp"
+#include "src/server/profile_endpoints.hpp"
 #include "src/snapshot/model.hpp"
 
 namespace lw::server {
@@ -23,15 +24,10 @@ inline constexpr std::size_t kLiveLeaks = 10;      // leaked tasks, and threads,
 inline constexpr std::size_t kLiveGroups = 50;     // state / wait reason rows, for tasks and threads
 inline constexpr std::size_t kLiveFrames = 16;     // frames per stack
 
-struct LiveProfileCount {
-  std::string name;
-  std::size_t count = 0;
-};
-
 struct LiveInput {
   const snapshot::Snapshot* counters = nullptr;
   ProcStats proc;
-  std::vector<LiveProfileCount> profiles;  // as the /debug/pprof/ index lists them
+  std::vector<ListedProfile> profiles;  // as the /debug/pprof/ index lists them
   FrameNames* names = nullptr;
 };
 

@@ -82,6 +82,13 @@ std::size_t profile_count(const ProfileInfo& p, const snapshot::Snapshot& s, std
   return count;
 }
 
+std::vector<ListedProfile> listed_profiles(const snapshot::Snapshot& s, std::size_t os_threads) {
+  std::vector<ListedProfile> out;
+  for (const ProfileInfo& p : profiles()) out.push_back({p.name, profile_count(p, s, os_threads)});
+  for (const auto& c : s.custom_profiles) out.push_back({c.name, static_cast<std::size_t>(c.count)});
+  return out;
+}
+
 std::string profile_proto(const ProfileInfo& p, const snapshot::Snapshot& s, const ProfileQuery& q) {
   std::string_view n = p.name;
   if (n == "heap") return profile::heap_pprof(s, profile::HeapView::kInuse);

@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "leakwatch/result.hpp"
 #include "src/server/profile_query.hpp"
@@ -30,6 +31,15 @@ const ProfileInfo* find_profile(std::string_view name);
 // threads created since start. `os_threads` (the process's thread count from /proc) stands in for
 // the thread counts of a snapshot taken without the thread registry.
 std::size_t profile_count(const ProfileInfo& p, const snapshot::Snapshot& s, std::size_t os_threads);
+
+// ListedProfile is one line of the index: a profile's name and count.
+struct ListedProfile {
+  std::string name;
+  std::size_t count = 0;
+};
+// listed_profiles() is what the index lists with counts: every profile above, then the custom
+// profiles (lw::Profile) the snapshot holds.
+std::vector<ListedProfile> listed_profiles(const snapshot::Snapshot& s, std::size_t os_threads);
 
 // profile_proto() serializes the profile as perftools.profiles.Profile (not gzipped). `q` picks
 // what the thread views include (q.include_internal).

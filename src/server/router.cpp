@@ -268,9 +268,8 @@ Response Router::index() {
     b += "\t<tr>\n\t<td>" + std::to_string(count) + "</td><td><a href='" + name + "?debug=1'>" + name +
          "</a></td>\n\t</tr>\n";
   };
-  for (const ProfileInfo& p : profiles()) row(profile_count(p, s, threads), p.name);
   // Custom profile names hold only [A-Za-z0-9._/-] (lw::Profile checks), so they need no escaping.
-  for (const auto& c : s.custom_profiles) row(static_cast<std::size_t>(c.count), c.name);
+  for (const ListedProfile& p : listed_profiles(s, threads)) row(p.count, p.name);
   b += "\t<tr>\n\t<td></td><td><a href='cmdline'>cmdline</a></td>\n\t</tr>\n"
        "\t<tr>\n\t<td></td><td><a href='profile'>profile</a></td>\n\t</tr>\n"
        "\t<tr>\n\t<td></td><td><a href='symbol'>symbol</a></td>\n\t</tr>\n";
@@ -336,9 +335,7 @@ Response Router::live(const Request& req, std::string_view rest) {
     LiveInput in;
     in.counters = counts.get();
     in.proc = proc;
-    const std::size_t threads = static_cast<std::size_t>(proc.threads);
-    for (const ProfileInfo& p : profiles()) in.profiles.push_back({p.name, profile_count(p, *counts, threads)});
-    for (const auto& c : counts->custom_profiles) in.profiles.push_back({c.name, static_cast<std::size_t>(c.count)});
+    in.profiles = listed_profiles(*counts, static_cast<std::size_t>(proc.threads));
     in.names = &frame_names_;
     figures = std::make_shared<const std::string>(write_live_figures(in));
     std::lock_guard<std::mutex> lock(live_figures_mu_);

@@ -80,6 +80,14 @@ TEST_CASE("the live page: live.json, the assets, and the page in Chromium") {
     CHECK(contains(bad.output, " 400"));
     bad = run_command("curl -s -w ' %{http_code}' '" + app.url() + "/debug/leakwatch/live.json?limit=5'");
     CHECK(contains(bad.output, " 400"));
+    // Hostile queries: each a clear 400, and the server serves on.
+    for (const char* q : {"since=", "since=1e9", "since=0x10", "since=%00", "since=9223372036854775808",
+                          "since=1&since=x", "since=99999999999999999999999999999999", "a=b"}) {
+      auto code = run_command("curl -s -o /dev/null -w '%{http_code}' '" + app.url() + "/debug/leakwatch/live.json?" + q + "'");
+      CHECK_MESSAGE(code.output == "400", q);
+    }
+    auto far = run_command("curl -s '" + app.url() + "/debug/leakwatch/live.json?since=9223372036854775807'");
+    CHECK(jq(far.output, ".history.unix_ms | length") == "0");
     auto missing = run_command("curl -s -o /dev/null -w '%{http_code}' '" + app.url() + "/debug/leakwatch/../../etc/passwd'");
     CHECK(missing.output == "404");
     auto bare = run_command("curl -s -o /dev/null -w '%{http_code} %{redirect_url}' '" + app.url() + "/debug/leakwatch'");
