@@ -5,7 +5,7 @@
 # headers come from include/. DEPS are other modules (by short name) or imported targets; the
 # layering test (tests/integration/layering_test.cpp) checks the #include lines against LAYER.
 set(LEAKWATCH_MODULE_NAMES base unwind unwind_symbolizer snapshot_model runtime heap threads snapshot capture profile cpu
-    store diff server)
+    store diff http server)
 
 function(leakwatch_module)
   cmake_parse_arguments(M "" "NAME;LAYER" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})

@@ -10,7 +10,7 @@
 set(LEAKWATCH_IN_PROCESS_MODULES
     leakwatch_base leakwatch_unwind leakwatch_unwind_symbolizer leakwatch_snapshot_model
     leakwatch_runtime leakwatch_heap leakwatch_threads
-    leakwatch_snapshot leakwatch_capture leakwatch_profile leakwatch_cpu leakwatch_server)
+    leakwatch_snapshot leakwatch_capture leakwatch_profile leakwatch_cpu leakwatch_http leakwatch_server)
 
 add_library(leakwatch SHARED cmake/empty.cpp)
 foreach(module IN LISTS LEAKWATCH_IN_PROCESS_MODULES)
@@ -50,7 +50,7 @@ add_library(leakwatch::preload ALIAS leakwatch_preload)
 # loaded alone.
 set(LEAKWATCH_COMPANION_MODULES
     leakwatch_unwind_symbolizer leakwatch_snapshot_model leakwatch_runtime
-    leakwatch_snapshot leakwatch_capture leakwatch_profile leakwatch_cpu leakwatch_server)
+    leakwatch_snapshot leakwatch_capture leakwatch_profile leakwatch_cpu leakwatch_http leakwatch_server)
 add_library(leakwatch_server_companion MODULE cmake/empty.cpp)
 foreach(module IN LISTS LEAKWATCH_COMPANION_MODULES)
   target_sources(leakwatch_server_companion PRIVATE $<TARGET_OBJECTS:${module}>)

@@ -34,12 +34,14 @@ function(leakwatch_web_bundle name entry)
     VERBATIM)
 endfunction()
 
-# leakwatch_embed_assets(<out .cpp> <lookup function> <name>=<file> ...): a C++ source defining
-# `const LiveAsset* <lookup function>(std::string_view name)` over the files' bytes.
+# leakwatch_embed_assets(<out .cpp> <lookup function> HEADER <header> NAMESPACE <ns> <name>=<file> ...):
+# a C++ source defining `const lw::http::EmbeddedAsset* <ns>::<lookup function>(std::string_view)`
+# (declared in <header>) over the files' bytes.
 function(leakwatch_embed_assets out function)
+  cmake_parse_arguments(E "" "HEADER;NAMESPACE" "" ${ARGN})
   set(files)
   set(pairs)
-  foreach(pair IN LISTS ARGN)
+  foreach(pair IN LISTS E_UNPARSED_ARGUMENTS)
     string(REPLACE "=" ";" parts ${pair})
     list(GET parts 1 file)
     list(APPEND files ${file})
@@ -48,8 +50,8 @@ function(leakwatch_embed_assets out function)
   string(REPLACE ";" "|" pairs_arg "${pairs}")
   add_custom_command(
     OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DFUNCTION=${function} -DPAIRS=${pairs_arg}
-            -P ${PROJECT_SOURCE_DIR}/cmake/embed_assets.cmake
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DFUNCTION=${function} -DHEADER=${E_HEADER} -DNAMESPACE=${E_NAMESPACE}
+            -DPAIRS=${pairs_arg} -P ${PROJECT_SOURCE_DIR}/cmake/embed_assets.cmake
     DEPENDS ${files} ${PROJECT_SOURCE_DIR}/cmake/embed_assets.cmake
     COMMENT "embedding ${function}'s assets"
     VERBATIM)

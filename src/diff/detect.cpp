@@ -174,6 +174,7 @@ void heap_growth(const Series& s, const std::vector<double>& xs, const StackName
     if (!g.grows) continue;
     Finding f = base_finding(FindingKind::kHeapGrowth, s);
     f.frames = names.frames(stack);
+    f.site_stack = stack;
     f.bytes_per_minute = g.slope;
     f.first_value = static_cast<std::int64_t>(ys.front());
     f.last_value = static_cast<std::int64_t>(ys.back());

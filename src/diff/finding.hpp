@@ -30,6 +30,7 @@ struct Finding {
   std::string instance_id;
   std::vector<std::string> frames;         // the site: allocation, blocking or creation stack
   std::vector<std::string> create_frames;  // tasks, threads: where they were created
+  std::int64_t site_stack = 0;             // heap_growth: the site's stack id in the store (its series)
   std::string wait_reason;                 // tasks: Go's words ("chan receive", ...); threads: the
                                            // wait ("condition wait") or syscall ("read")
   std::string profile;                     // profile_growth: the custom profile's name

@@ -9,7 +9,7 @@
 
 namespace lw::server {
 
-Result<ProfileQuery> parse_profile_query(const Request& req, std::int64_t max_seconds) {
+Result<ProfileQuery> parse_profile_query(const http::Request& req, std::int64_t max_seconds) {
   ProfileQuery q;
   if (const std::string* v = req.param("debug"); v != nullptr && !v->empty()) {
     auto d = base::parse_int64(*v);

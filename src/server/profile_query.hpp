@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "leakwatch/result.hpp"
-#include "src/server/http_message.hpp"
+#include "src/http/http_message.hpp"
 
 namespace lw::server {
 
@@ -21,7 +21,7 @@ struct ProfileQuery {
 // parse_profile_query() reads debug (0, 1 or 2), seconds (1..max_seconds), gc (an integer >= 0,
 // accepted and ignored: there is no collector to run) and internal (0 or 1; the profiles that do
 // not list threads ignore it). An empty value counts as absent, as in Go.
-Result<ProfileQuery> parse_profile_query(const Request& req,
+Result<ProfileQuery> parse_profile_query(const http::Request& req,
                                          std::int64_t max_seconds = kDefaultMaxProfileSeconds);
 
 }  // namespace lw::server

@@ -23,7 +23,7 @@
 #include "src/base/parse.hpp"
 #include "src/profile/gzip.hpp"
 #include "src/server/expvar_json.hpp"
-#include "src/server/host_rule.hpp"
+#include "src/http/content_coding.hpp"
 #include "src/server/live_assets.hpp"
 #include "src/server/live_json.hpp"
 #include "src/server/proc_stats.hpp"
@@ -93,80 +93,13 @@ std::uint64_t parse_address(std::string_view w) {
   return v;
 }
 
-std::string trimmed_lower(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return out;
-}
-
 }  // namespace
-
-bool token_matches(std::string_view authorization, std::string_view token) {
-  constexpr std::string_view kScheme = "bearer ";
-  // Fold every byte of the longer input in, so the time taken says nothing about the prefix that
-  // matched; only the lengths (not secret in any useful way) shape it.
-  const std::size_t expected_len = kScheme.size() + token.size();
-  const std::size_t n = authorization.size() > expected_len ? authorization.size() : expected_len;
-  unsigned diff = authorization.size() == expected_len ? 0u : 1u;
-  for (std::size_t i = 0; i < n; ++i) {
-    unsigned char want = i < kScheme.size()       ? static_cast<unsigned char>(kScheme[i])
-                         : i < expected_len        ? static_cast<unsigned char>(token[i - kScheme.size()])
-                                                   : 0;
-    unsigned char got = i < authorization.size() ? static_cast<unsigned char>(authorization[i]) : 0;
-    if (i < kScheme.size() && got >= 'A' && got <= 'Z') got = static_cast<unsigned char>(got - 'A' + 'a');
-    diff |= static_cast<unsigned>(want ^ got);
-  }
-  return diff == 0 && !token.empty();
-}
-
-bool accepts_gzip(std::string_view accept_encoding) {
-  int gzip = -1, star = -1;  // -1 not listed, 0 refused (q=0), 1 accepted
-  std::size_t start = 0;
-  while (start <= accept_encoding.size()) {
-    std::size_t end = accept_encoding.find(',', start);
-    if (end == std::string_view::npos) end = accept_encoding.size();
-    std::string_view item = accept_encoding.substr(start, end - start);
-    std::size_t semi = item.find(';');
-    std::string coding = trimmed_lower(item.substr(0, semi));
-    if (coding == "gzip" || coding == "x-gzip" || coding == "*") {
-      bool zero_q = false;
-      if (semi != std::string_view::npos) {
-        std::string q = trimmed_lower(item.substr(semi + 1));
-        if (q.rfind("q=", 0) == 0) {
-          q.erase(0, 2);
-          while (!q.empty() && q.back() == ' ') q.pop_back();
-          zero_q = !q.empty() && q[0] == '0' && q.find_first_of("123456789") == std::string::npos;
-        }
-      }
-      (coding == "*" ? star : gzip) = zero_q ? 0 : 1;
-    }
-    start = end + 1;
-  }
-  return gzip == 1 || (gzip == -1 && star == 1);
-}
 
 Router::Router(RouterOptions options) : options_(std::move(options)) {}
 
-Response Router::unauthorized() {
-  Response r = plain(401, "unauthorized: send \"Authorization: Bearer <token>\"");
-  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"leakwatch\"");
-  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  return r;
-}
-
 Response Router::handle(const Request& req) {
   try {
-    if (options_.loopback_hosts_only && !req.host.empty() && !is_loopback_host_header(req.host)) {
-      Response r = plain(403, "forbidden: this server answers only Host names of loopback (127.0.0.1, localhost, [::1])");
-      r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-      return r;
-    }
-    if (!options_.token.empty() && !token_matches(req.authorization, options_.token)) return unauthorized();
-    Response r = dispatch(req);
-    if (r.header("X-Content-Type-Options").empty()) r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-    return r;
+    return dispatch(req);
   } catch (const std::exception& e) {
     return plain(500, std::string("internal error: ") + e.what());
   } catch (...) {
@@ -304,17 +237,9 @@ void Router::sample_live_history() {
 // is kept off this page: it is a protobuf download, linked from the /debug/pprof/ index.
 Response Router::live(const Request& req, std::string_view rest) {
   if (rest != "live.json") {
-    const LiveAsset* asset = find_live_asset(rest.empty() ? "index.html" : rest);
+    const http::EmbeddedAsset* asset = find_live_asset(rest.empty() ? "index.html" : rest);
     if (asset == nullptr) return plain(404, "404 page not found");
-    Response r;
-    r.content_type = asset->content_type;
-    r.body.assign(asset->body);
-    r.headers.emplace_back("Cache-Control", "no-cache");
-    // The page runs only its own script, talks only to this server, and is never framed.
-    r.headers.emplace_back("Content-Security-Policy",
-                           "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "connect-src 'self'; frame-ancestors 'none'");
-    return r;
+    return http::asset_response(*asset);
   }
   std::int64_t since = 0;
   for (const auto& [k, v] : req.params) {
@@ -478,7 +403,7 @@ Response Router::snapshot(const Request& req) {
   r.headers.emplace_back("X-Leakwatch-Format-Version", std::to_string(snapshot::kFormatVersion));
   r.headers.emplace_back("Vary", "Accept-Encoding");
   std::string bytes = snapshot::encode(options_.source(CaptureDepth::kFull));
-  if (accepts_gzip(req.accept_encoding)) {
+  if (http::accepts_gzip(req.accept_encoding)) {
     r.headers.emplace_back("Content-Encoding", "gzip");
     r.body = profile::gzip(bytes);
   } else {

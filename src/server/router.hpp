@@ -1,6 +1,7 @@
-// router.hpp: every endpoint of the debug server, transport-free: bearer-token check, method
-// check, query validation, and the answer built from one captured Snapshot per request (two for a
-// delta profile). The HTTP transport (http_service.hpp) only converts to and from these values.
+// router.hpp: every endpoint of the debug server, transport-free: method check, query validation,
+// and the answer built from one captured Snapshot per request (two for a delta profile). The
+// transport (src/http/http_service.hpp) reads and writes the bytes and applies the access rule
+// (Host, token) before a request gets here.
 // Thread-safe: handle() may run on several threads at once; each request captures its own
 // snapshot, so concurrent requests never share a half-built one. Allocates.
 #pragma once
@@ -12,8 +13,9 @@
 #include <mutex>
 #include <string>
 
+#include "src/http/http_message.hpp"
+#include "src/http/http_service.hpp"
 #include "src/server/frame_names.hpp"
-#include "src/server/http_message.hpp"
 #include "src/server/live_history.hpp"
 #include "src/server/profile_query.hpp"
 #include "src/server/snapshot_source.hpp"
@@ -23,14 +25,9 @@ namespace lw::server {
 inline constexpr std::size_t kMaxSymbolBody = 64 * 1024;
 
 struct RouterOptions {
-  std::string token;  // non-empty: every path requires "Authorization: Bearer <token>"
-  // loopback_hosts_only: answer only requests whose Host names loopback (host_rule.hpp), 403
-  // otherwise. The service sets it when it listens on a loopback address. A request without Host
-  // (HTTP/1.0) passes: browsers always send one.
-  bool loopback_hosts_only = false;
   SnapshotSource source = capture_this_process;
   // wait() blocks `seconds` between the two captures of a delta profile; false means the server is
-  // stopping and the request should give up.
+  // stopping and the request should give up. The service sets it (ServiceContext::wait).
   std::function<bool(std::int64_t seconds)> wait;
   std::int64_t max_profile_seconds = kDefaultMaxProfileSeconds;
   int max_concurrent_deltas = 2;  // a delta holds a server thread for its whole duration
@@ -41,21 +38,21 @@ struct RouterOptions {
   std::int64_t counters_max_age_ns = 100'000'000;
 };
 
-class Router {
+using http::Request;
+using http::Response;
+
+class Router final : public http::Handler {
  public:
   explicit Router(RouterOptions options);
 
   // handle() answers one request. Never throws: an unexpected failure becomes a 500.
-  Response handle(const Request& req);
+  Response handle(const Request& req) override;
 
-  // unauthorized() is the 401 answer handle() gives without a valid token; the transport sends it
-  // as soon as a wrong Authorization header is read, before the rest of the request.
-  static Response unauthorized();
-  // sample_live_history() adds the gauges now to the live page's history; the service calls it
-  // every 10 s from a thread of its own (one kLive capture, as costly as a /metrics scrape's; it
-  // can wait behind a full capture, which is why it is not the service's loop thread).
+  // tick() adds the gauges now to the live page's history (sample_live_history()); the service
+  // calls it every 10 s from a thread of its own (one kLive capture, as costly as a /metrics
+  // scrape's; it can wait behind a full capture, which is why it is not the service's loop).
+  void tick() override { sample_live_history(); }
   void sample_live_history();
-  const std::string& token() const { return options_.token; }
 
  private:
   Response dispatch(const Request& req);
@@ -90,13 +87,5 @@ class Router {
   std::shared_ptr<const snapshot::Snapshot> live_figures_of_;  // Guarded by live_figures_mu_.
   std::shared_ptr<const std::string> live_figures_;            // Guarded by live_figures_mu_.
 };
-
-// token_matches() compares the Authorization header against "Bearer <token>" (the scheme in any
-// case, RFC 9110 section 11.1) in time that does not depend on where the tokens differ.
-bool token_matches(std::string_view authorization, std::string_view token);
-
-// accepts_gzip() reads an Accept-Encoding header: true if gzip is listed without q=0, or, when
-// gzip is not listed, * is (RFC 9110 section 12.5.3).
-bool accepts_gzip(std::string_view accept_encoding);
 
 }  // namespace lw::server

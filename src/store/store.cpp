@@ -472,6 +472,18 @@ Result<std::vector<StoredSite>> Store::heap_sites(std::int64_t snapshot_id) {
       });
 }
 
+Result<std::optional<StoredSite>> Store::heap_site(std::int64_t snapshot_id, std::int64_t stack_id) {
+  auto st = Statement::prepare(*db_,
+      "SELECT stack_id, inuse_bytes, inuse_objects, alloc_bytes, alloc_objects FROM heap_sites "
+      "WHERE snapshot_id = ? AND stack_id = ?");
+  if (!st) return st.error();
+  st->bind(1, snapshot_id).bind(2, stack_id);
+  auto row = st->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<StoredSite>();
+  return std::optional<StoredSite>(StoredSite{st->int64(0), st->int64(1), st->int64(2), st->int64(3), st->int64(4)});
+}
+
 Result<std::vector<StoredTask>> Store::tasks(std::int64_t snapshot_id) {
   corrupt_ = false;
   auto set = Statement::prepare(*db_, "SELECT records FROM task_sets WHERE snapshot_id = ?");

@@ -118,6 +118,8 @@ class Store {
   // stored before schema version 4 has no threads and no creation sites here (its blob, read by
   // load_snapshot(), has the few thread fields targets sent then).
   Result<std::vector<StoredSite>> heap_sites(std::int64_t snapshot_id);
+  // heap_site() is one site of a snapshot by its stack id; nullopt when the snapshot has none there.
+  Result<std::optional<StoredSite>> heap_site(std::int64_t snapshot_id, std::int64_t stack_id);
   Result<std::vector<StoredTask>> tasks(std::int64_t snapshot_id);
   Result<std::vector<StoredThread>> threads(std::int64_t snapshot_id);
   // last_read_corrupt() is true when the last tasks() or threads() failed because the snapshot's

@@ -30,7 +30,7 @@ std::string module_of(const std::string& path) {
 
 // Which modules each module may include, besides itself. Layer order: base 0; unwind,
 // snapshot_model 1; runtime, heap 2 (never each other); snapshot (codec), capture, profile, store,
-// diff 3; server 4; tools 5 (analysis side only).
+// diff, http 3; server 4; tools 5 (analysis side only).
 const std::map<std::string, std::set<std::string>> kAllowed = {
     {"base", {}},
     {"unwind", {"base"}},
@@ -44,8 +44,9 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
     {"cpu", {"base", "unwind", "heap", "threads", "snapshot_model", "capture", "profile"}},
     {"store", {"base", "snapshot_model", "snapshot"}},
     {"diff", {"base", "snapshot_model", "snapshot", "profile"}},
-    {"server", {"base", "unwind", "snapshot_model", "runtime", "heap", "threads", "snapshot", "capture", "profile", "cpu"}},
-    {"tools", {"base", "snapshot_model", "snapshot", "profile", "store", "diff"}},
+    {"http", {"base"}},
+    {"server", {"base", "unwind", "snapshot_model", "runtime", "heap", "threads", "snapshot", "capture", "profile", "cpu", "http"}},
+    {"tools", {"base", "snapshot_model", "snapshot", "profile", "store", "diff", "http"}},
 };
 
 }  // namespace

@@ -84,7 +84,7 @@ TEST_CASE("live.json from a known snapshot") {
 
 TEST_CASE("the page's assets are compiled in, and nothing else is served under /debug/leakwatch/") {
   for (const char* name : {"index.html", "live.js", "live.css"}) {
-    const lw::server::LiveAsset* a = lw::server::find_live_asset(name);
+    const lw::http::EmbeddedAsset* a = lw::server::find_live_asset(name);
     REQUIRE_MESSAGE(a != nullptr, name);
     CHECK(a->body.size() > 100);
   }

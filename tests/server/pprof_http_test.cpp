@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "src/profile/gzip.hpp"
-#include "src/server/http_service.hpp"
+#include "src/server/debug_service.hpp"
 #include "src/server/router.hpp"
 #include "tests/integration/run_command.hpp"
 #include "tests/profile/pprof_raw.hpp"
@@ -39,10 +39,10 @@ lw::server::SnapshotSource growing_source(std::shared_ptr<std::atomic<int>> call
   };
 }
 
-std::unique_ptr<lw::server::HttpService> start_synthetic() {
+std::unique_ptr<lw::http::HttpService> start_synthetic() {
   lw::server::ServiceOptions o;
   o.router.source = growing_source(std::make_shared<std::atomic<int>>(0));
-  auto s = lw::server::HttpService::start(std::move(o));
+  auto s = lw::server::start_debug_service(std::move(o));
   REQUIRE(s.ok());
   return std::move(*s);
 }

@@ -14,7 +14,7 @@
 #include <set>
 #include <sstream>
 
-#include "src/server/http_service.hpp"
+#include "src/server/debug_service.hpp"
 #include "src/snapshot/codec.hpp"
 #include "tests/integration/raw_http.hpp"
 #include "tests/integration/run_command.hpp"
@@ -24,11 +24,11 @@ using lw::test::run_command;
 
 namespace {
 
-std::unique_ptr<lw::server::HttpService> start_service(std::string token = {}) {
+std::unique_ptr<lw::http::HttpService> start_service(std::string token = {}) {
   lw::server::ServiceOptions o;
   o.router.source = [](lw::server::CaptureDepth) { return lw::server::test::sample_snapshot(); };
-  o.router.token = std::move(token);
-  auto s = lw::server::HttpService::start(std::move(o));
+  o.token = std::move(token);
+  auto s = lw::server::start_debug_service(std::move(o));
   REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
   return std::move(*s);
 }
@@ -132,7 +132,7 @@ TEST_CASE("a busy port is an error, not a crash") {
   auto first = start_service();
   lw::server::ServiceOptions o;
   o.address.port = first->port();
-  auto second = lw::server::HttpService::start(std::move(o));
+  auto second = lw::server::start_debug_service(std::move(o));
   REQUIRE_FALSE(second.ok());
   CHECK(second.error().message.find(std::to_string(first->port())) != std::string::npos);
 }
@@ -220,7 +220,7 @@ TEST_CASE("a request not in within the deadline gets 408; an idle connection is 
   o.router.source = [](lw::server::CaptureDepth) { return lw::server::test::sample_snapshot(); };
   o.limits.request_deadline_ms = 400;
   o.limits.idle_timeout_ms = 300;
-  auto s = lw::server::HttpService::start(std::move(o));
+  auto s = lw::server::start_debug_service(std::move(o));
   REQUIRE(s.ok());
   const int port = lw::test::port_of((*s)->url());
   // One header byte every 100 ms would take 3 s; the deadline ends it first.
@@ -257,7 +257,7 @@ TEST_CASE("with every connection being answered, one more is refused at once, no
   o.router.source = [](lw::server::CaptureDepth) { return lw::server::test::sample_snapshot(); };
   o.limits.max_connections = 2;
   o.threads = 2;
-  auto s = lw::server::HttpService::start(std::move(o));
+  auto s = lw::server::start_debug_service(std::move(o));
   REQUIRE(s.ok());
   const int port = lw::test::port_of((*s)->url());
   std::vector<int> busy;

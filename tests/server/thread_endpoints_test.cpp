@@ -5,7 +5,7 @@
 
 #include <fstream>
 
-#include "src/server/http_service.hpp"
+#include "src/server/debug_service.hpp"
 #include "src/server/router.hpp"
 #include "tests/integration/run_command.hpp"
 #include "tests/profile/pprof_raw.hpp"
@@ -21,10 +21,10 @@ lw::server::SnapshotSource thread_source() {
   return [](lw::server::CaptureDepth) { return lw::test::synthetic_thread_snapshot(); };
 }
 
-std::unique_ptr<lw::server::HttpService> start_threads_service() {
+std::unique_ptr<lw::http::HttpService> start_threads_service() {
   lw::server::ServiceOptions o;
   o.router.source = thread_source();
-  auto s = lw::server::HttpService::start(std::move(o));
+  auto s = lw::server::start_debug_service(std::move(o));
   REQUIRE(s.ok());
   return std::move(*s);
 }

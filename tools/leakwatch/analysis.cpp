@@ -15,6 +15,12 @@ Result<std::unique_ptr<store::Store>> open_store(const std::string& path, bool m
   return store::Store::open(path);
 }
 
+std::string run_of(const store::SnapshotInfo& info) {
+  // A target that sends no instance id is told apart by pid and start time.
+  if (!info.instance_id.empty()) return info.instance_id;
+  return "pid " + std::to_string(info.pid) + " started " + std::to_string(info.process_start_unix_ns);
+}
+
 Result<Analysis> analyze(store::Store& st, const AnalysisRequest& req) {
   store::SnapshotQuery q;
   q.target = req.target;
@@ -85,11 +91,7 @@ Result<Analysis> analyze(store::Store& st, const AnalysisRequest& req) {
       if (auto r = name(ps.stack_id); !r) return r.error();
       p.profile_sites.push_back({std::move(ps.profile), ps.stack_id, ps.count});
     }
-    // A target that sends no instance id is told apart by pid and start time.
-    std::string run = !info.instance_id.empty() ? info.instance_id
-                                                : "pid " + std::to_string(info.pid) + " started " +
-                                                      std::to_string(info.process_start_unix_ns);
-    diff::add_point(series, info.target, run, std::move(p));
+    diff::add_point(series, info.target, run_of(info), std::move(p));
     ++out.snapshots;
   }
   out.series = series.size();

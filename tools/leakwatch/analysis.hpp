@@ -35,6 +35,10 @@ struct Analysis {
 // file is an Error rather than a new empty store, and the file is opened read-only.
 Result<std::unique_ptr<store::Store>> open_store(const std::string& path, bool must_exist);
 
+// run_of() names the process run a snapshot belongs to: its instance id, or, for a target that
+// sends none, its pid and start time. The differ's series are (target, run).
+std::string run_of(const store::SnapshotInfo& info);
+
 // analyze() loads the snapshots `req` selects and returns the findings.
 Result<Analysis> analyze(store::Store& st, const AnalysisRequest& req);
 

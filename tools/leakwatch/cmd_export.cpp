@@ -7,10 +7,10 @@
 
 #include "src/base/parse.hpp"
 #include "src/profile/gzip.hpp"
-#include "src/profile/pprof_builder.hpp"
 #include "tools/leakwatch/analysis.hpp"
 #include "tools/leakwatch/cli_args.hpp"
 #include "tools/leakwatch/commands.hpp"
+#include "tools/leakwatch/stored_profile.hpp"
 
 namespace lw::cli {
 namespace {
@@ -38,41 +38,6 @@ Result<std::int64_t> snapshot_id(const Args& a, std::string_view flag) {
   auto id = base::parse_int64(*v);
   if (!id || *id <= 0) return make_error(std::string(flag) + ": want a snapshot id, got '" + *v + "'");
   return *id;
-}
-
-constexpr const char* kKinds[] = {"heap",    "allocs",     "goroutine",    "goroutineleak", "threads",
-                                  "threadleak", "threadcreate", "block", "mutex"};
-constexpr const char* kKindList = "heap, allocs, goroutine, goroutineleak, threads, threadleak, threadcreate, block or mutex";
-
-bool known_kind(const std::string& kind) {
-  for (const char* k : kKinds)
-    if (kind == k) return true;
-  return false;
-}
-
-// custom_profile_names() lists the snapshot's custom profiles for an error message.
-std::string custom_profile_names(const snapshot::Snapshot& s) {
-  std::string out;
-  for (const auto& p : s.custom_profiles) out += (out.empty() ? "" : ", ") + p.name;
-  return out.empty() ? "none" : out;
-}
-
-// build() renders profile `kind` of `s`: a built-in one, else the custom profile of that name.
-Result<std::string> build(const snapshot::Snapshot& s, const std::string& kind) {
-  if (!known_kind(kind)) {
-    if (const auto* custom = snapshot::find_custom_profile(s, kind)) return profile::custom_pprof(s, *custom);
-    return make_error(std::string("--profile: want ") + kKindList + ", got '" + kind +
-                      "' (nor is it a custom profile of the snapshot; it has " + custom_profile_names(s) + ")");
-  }
-  if (kind == "heap") return profile::heap_pprof(s, profile::HeapView::kInuse);
-  if (kind == "allocs") return profile::heap_pprof(s, profile::HeapView::kAlloc);
-  if (kind == "goroutine") return profile::goroutine_pprof(s, profile::TaskSelection::kAll);
-  if (kind == "goroutineleak") return profile::goroutine_pprof(s, profile::TaskSelection::kLeaked);
-  if (kind == "threads") return profile::threads_pprof(s, profile::ThreadSelection::kAll);
-  if (kind == "threadleak") return profile::threads_pprof(s, profile::ThreadSelection::kLeaked);
-  if (kind == "block") return profile::contention_pprof(s, base::ContentionProfile::kBlock);
-  if (kind == "mutex") return profile::contention_pprof(s, base::ContentionProfile::kMutex);
-  return profile::threadcreate_pprof(s);
 }
 
 // write_out() writes beside the destination and renames, so a failed export never leaves half a
@@ -119,25 +84,14 @@ int cmd_export(int argc, char** argv) {
     base_id = *b;
   }
   std::string kind = args->get("--profile").value_or("");
-  if (kind.empty()) return usage_error("export", std::string("--profile is required (") + kKindList + ")");
+  if (kind.empty()) return usage_error("export", std::string("--profile is required (") + kProfileKindList + ")");
   auto out = args->get("-o");
   if (!out || out->empty()) return usage_error("export", "-o OUT is required");
 
   auto st = open_store(args->get("--db").value_or(kDefaultDb), true);
   if (!st) return runtime_error(st.error().message);
-  auto snap = (*st)->load_snapshot(*id);
-  if (!snap) return runtime_error(snap.error().message);
-  auto data = build(*snap, kind);
+  auto data = stored_profile(**st, *id, kind, base_id);
   if (!data) return runtime_error(data.error().message);
-  if (base_id) {
-    auto base = (*st)->load_snapshot(*base_id);
-    if (!base) return runtime_error(base.error().message);
-    auto base_data = build(*base, kind);
-    if (!base_data) return runtime_error(base_data.error().message);
-    auto delta = profile::delta_pprof(*base_data, *data);
-    if (!delta) return runtime_error("cannot subtract snapshot " + std::to_string(*base_id) + ": " + delta.error().message);
-    data = std::move(*delta);
-  }
   if (auto w = write_out(*out, profile::gzip(*data)); !w) return runtime_error(w.error().message);
   return kExitClean;
 }

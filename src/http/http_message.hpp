@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace lw::server {
+namespace lw::http {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
@@ -47,4 +47,4 @@ struct Response {
   }
 };
 
-}  // namespace lw::server
+}  // namespace lw::http

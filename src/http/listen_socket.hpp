@@ -6,7 +6,7 @@
 
 #include "leakwatch/result.hpp"
 
-namespace lw::server {
+namespace lw::http {
 
 struct ListenSocket {
   int fd = -1;
@@ -19,4 +19,4 @@ struct ListenSocket {
 // the descriptor.
 Result<ListenSocket> listen_on(const std::string& host, int port, int backlog);
 
-}  // namespace lw::server
+}  // namespace lw::http

@@ -3,9 +3,9 @@
 // name is exactly what a rebinding attack controls. Addresses must be the literal dotted-quad
 // form: "127.1" or "0x7f.0.0.1" may resolve to loopback but no browser sends them for a page it
 // fetched by a name.
-#include "src/server/host_rule.hpp"
+#include "src/http/host_rule.hpp"
 
-namespace lw::server {
+namespace lw::http {
 namespace {
 
 // dotted_quad() reads "a.b.c.d" (each 0..255, no leading '+', at most 3 digits) into `first`.
@@ -72,4 +72,4 @@ bool is_loopback_host_header(std::string_view host) {
   return dotted_quad(name, &first) && first == 127;
 }
 
-}  // namespace lw::server
+}  // namespace lw::http

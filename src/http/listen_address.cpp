@@ -1,8 +1,8 @@
-#include "src/server/listen_address.hpp"
+#include "src/http/listen_address.hpp"
 
 #include "src/base/parse.hpp"
 
-namespace lw::server {
+namespace lw::http {
 
 Result<ListenAddress> parse_listen_address(std::string_view text) {
   ListenAddress a;
@@ -22,4 +22,4 @@ Result<ListenAddress> parse_listen_address(std::string_view text) {
   return a;
 }
 
-}  // namespace lw::server
+}  // namespace lw::http

@@ -9,9 +9,9 @@
 // (5.1), and so is obsolete line folding (5.2, we choose 400); a request with both Content-Length
 // and Transfer-Encoding, or two Content-Lengths that differ, is an error (6.3); two Host fields,
 // or none in HTTP/1.1, are an error (3.2).
-#include "src/server/request_head.hpp"
+#include "src/http/request_head.hpp"
 
-namespace lw::server {
+namespace lw::http {
 namespace {
 
 bool is_token_char(char c) {
@@ -248,4 +248,4 @@ Target parse_target(std::string_view target) {
   return t;
 }
 
-}  // namespace lw::server
+}  // namespace lw::http

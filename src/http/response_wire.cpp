@@ -1,6 +1,6 @@
-#include "src/server/response_wire.hpp"
+#include "src/http/response_wire.hpp"
 
-namespace lw::server {
+namespace lw::http {
 
 const char* reason_phrase(int status) {
   switch (status) {
@@ -65,4 +65,4 @@ std::string response_bytes(const Response& r, bool head_only, bool close) {
   return out;
 }
 
-}  // namespace lw::server
+}  // namespace lw::http

@@ -3,17 +3,17 @@
 
 #include <string>
 
-#include "src/server/host_rule.hpp"
-#include "src/server/request_head.hpp"
+#include "src/http/host_rule.hpp"
+#include "src/http/request_head.hpp"
 
-using lw::server::HeadState;
-using lw::server::RequestHeadParser;
+using lw::http::HeadState;
+using lw::http::RequestHeadParser;
 
 namespace {
 
 // feed_all() feeds `text` in pieces of `step` bytes; the parser, and how many bytes it used.
 RequestHeadParser feed_all(const std::string& text, std::size_t step, std::size_t* used = nullptr,
-                           lw::server::HeadLimits limits = {}) {
+                           lw::http::HeadLimits limits = {}) {
   RequestHeadParser p(limits);
   std::size_t at = 0;
   while (at < text.size() && p.state() == HeadState::kNeedMore) {
@@ -81,27 +81,27 @@ TEST_CASE("malformed heads are 400 (505 for another HTTP version)") {
 }
 
 TEST_CASE("parse_target decodes the path and the query") {
-  auto t = lw::server::parse_target("/debug/pprof/%68eap?debug=1&x=a+b%2Bc&flag");
+  auto t = lw::http::parse_target("/debug/pprof/%68eap?debug=1&x=a+b%2Bc&flag");
   REQUIRE(t.ok);
   CHECK(t.path == "/debug/pprof/heap");
   CHECK(t.raw_query == "debug=1&x=a+b%2Bc&flag");
   REQUIRE(t.params.size() == 3);
   CHECK(t.params[1].second == "a b+c");
   CHECK(t.params[2].first == "flag");
-  CHECK_FALSE(lw::server::parse_target("http://evil/").ok);
-  CHECK_FALSE(lw::server::parse_target("/a%2").ok);
-  CHECK_FALSE(lw::server::parse_target("/a%00b").ok);
+  CHECK_FALSE(lw::http::parse_target("http://evil/").ok);
+  CHECK_FALSE(lw::http::parse_target("/a%2").ok);
+  CHECK_FALSE(lw::http::parse_target("/a%00b").ok);
 }
 
 TEST_CASE("the Host rule accepts loopback names only") {
   for (const char* ok : {"127.0.0.1", "127.0.0.1:6060", "127.9.8.7:1", "localhost", "LOCALHOST:80", "[::1]",
                          "[::1]:6060"})
-    CHECK_MESSAGE(lw::server::is_loopback_host_header(ok), ok);
+    CHECK_MESSAGE(lw::http::is_loopback_host_header(ok), ok);
   for (const char* bad : {"evil.example", "evil.example:6060", "127.0.0.1.evil.example", "localhost.evil",
                           "128.0.0.1", "[::2]:80", "[::1]x", "127.0.0.1:", "127.0.0.1:abc", "0x7f.0.0.1", "",
                           "10.0.0.1:6060"})
-    CHECK_MESSAGE(!lw::server::is_loopback_host_header(bad), bad);
-  CHECK(lw::server::is_loopback_address("127.0.0.1"));
-  CHECK(lw::server::is_loopback_address("::1"));
-  CHECK_FALSE(lw::server::is_loopback_address("0.0.0.0"));
+    CHECK_MESSAGE(!lw::http::is_loopback_host_header(bad), bad);
+  CHECK(lw::http::is_loopback_address("127.0.0.1"));
+  CHECK(lw::http::is_loopback_address("::1"));
+  CHECK_FALSE(lw::http::is_loopback_address("0.0.0.0"));
 }

@@ -8,7 +8,7 @@
 
 #include <string_view>
 
-namespace lw::server {
+namespace lw::http {
 
 // is_loopback_address() is true for a literal IPv4 address in 127.0.0.0/8, or "::1".
 bool is_loopback_address(std::string_view host);
@@ -17,4 +17,4 @@ bool is_loopback_address(std::string_view host);
 // "127.0.0.1", "127.1.2.3:6060", "localhost", "localhost:6060", "[::1]", "[::1]:6060" (any case).
 bool is_loopback_host_header(std::string_view host);
 
-}  // namespace lw::server
+}  // namespace lw::http

@@ -10,10 +10,10 @@
 // Model. One loop thread owns every socket: it accepts, reads each request head through a
 // RequestHeadParser (budgets checked per line, the token as soon as its line is in), reads a body
 // only up to max_body, and writes responses, all non-blocking. A complete request goes to a fixed
-// pool of workers, which run the Router (captures, symbolization, the 1..300 s wait of a delta
-// profile) and hand back the response's bytes. So a slow or idle client costs a descriptor and a
-// few KiB, never a thread, and the loop is never waiting on one client while others wait. One
-// more thread samples the live page's history every 10 s.
+// pool of workers, which run the Handler (for the debug server: captures, symbolization, the
+// 1..300 s wait of a delta profile) and hand back the response's bytes. So a slow or idle client
+// costs a descriptor and a few KiB, never a thread, and the loop is never waiting on one client
+// while others wait. One more thread runs the handler's tick (the live page's history) if asked.
 //
 // Budgets (ServerLimits, docs/http.md):
 // - connections: at most max_connections, itself at most RLIMIT_NOFILE / 8, so the program keeps
@@ -25,7 +25,7 @@
 //   request_deadline_ms gets 408; a response not written within write_deadline_ms is dropped.
 // - memory: per connection one head line (at most max_header_bytes), a body (at most max_body),
 //   one read chunk of pipelined bytes, and the response being sent; responses held altogether at
-//   most max_held_response_bytes before new requests (other than /metrics) get 503.
+//   most max_held_response_bytes before new requests (other than the inline path, /metrics) get 503.
 // - requests are answered one at a time per connection, in order (pipelining works; bytes after
 //   a request wait unread in the socket until its answer is written).
 //
@@ -33,7 +33,7 @@
 // the connection: it is shut down for writing and the rest of the client's bytes are read and
 // dropped until our answer is acknowledged (at most 2 s), because closing a socket with unread
 // bytes sends a reset that can destroy the answer before the client reads it.
-#include "src/server/http_service.hpp"
+#include "src/http/http_service.hpp"
 
 #include <fcntl.h>
 #include <linux/sockios.h>
@@ -62,18 +62,17 @@
 #include "src/base/log.hpp"
 #include "src/base/self_scope.hpp"
 #include "src/base/thread_role.hpp"
-#include "src/heap/hook_guard.hpp"
-#include "src/server/listen_socket.hpp"
-#include "src/server/response_wire.hpp"
+#include "src/http/access_rule.hpp"
+#include "src/http/listen_socket.hpp"
+#include "src/http/response_wire.hpp"
 
-namespace lw::server {
+namespace lw::http {
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr int kAcceptsPerWake = 32;        // then the loop serves readable connections again
 constexpr std::int64_t kLingerMs = 2000;   // reading and dropping after an error answer
 constexpr std::int64_t kTickMs = 50;       // how often deadlines are checked
-constexpr auto kLiveSampleEvery = std::chrono::seconds(10);  // the live page's history, no page open
 constexpr std::int64_t kAcceptPauseMs = 100;  // after accept() ran out of descriptors
 constexpr int kListenBacklog = 128;
 
@@ -138,13 +137,21 @@ struct Done {
   bool close = false;
 };
 
-void name_thread(std::thread& t, const char* name) { pthread_setname_np(t.native_handle(), name); }
+// name_thread() names `t`, cut to the 15 bytes the kernel keeps.
+void name_thread(std::thread& t, const char* name) {
+  char cut[16];
+  std::snprintf(cut, sizeof cut, "%s", name);
+  pthread_setname_np(t.native_handle(), cut);
+}
 
 }  // namespace
 
 struct HttpService::Impl {
   ServerLimits limits;
-  std::unique_ptr<Router> router;
+  std::unique_ptr<Handler> handler;
+  AccessRule access;
+  std::string inline_path;
+  std::chrono::milliseconds tick_every{0};
   std::string host;
   int port = 0;
   int max_connections = 0;
@@ -154,7 +161,7 @@ struct HttpService::Impl {
   int wake_fd = -1;  // eventfd: workers finished something, or stop()
   std::thread loop_thread;
   std::vector<std::thread> workers;
-  std::thread sampler;  // the live page's history, every 10 s
+  std::thread ticker;  // the handler's tick(), every tick_every
 
   // Loop thread only.
   std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> conns;
@@ -173,23 +180,29 @@ struct HttpService::Impl {
   bool stopped = false;             // Guarded by mu.
   std::atomic<bool> loop_stop{false};
 
-  // sample() records the live page's history until stop(). Its own thread: a capture can wait
-  // behind a full one (the thread stacks' lock), which the loop thread must never do.
-  // The first sample waits a period too: a server started from a constructor must not capture
+  // tick() runs the handler's tick until stop(). Its own thread: the debug server's tick captures,
+  // which can wait behind a full capture (the thread stacks' lock); the loop must never wait so.
+  // The first tick waits a period too: a server started from a constructor must not capture
   // while the program is still being set up.
-  void sample() {
+  void tick() {
     std::unique_lock<std::mutex> lock(mu);
-    while (!stop_cv.wait_for(lock, kLiveSampleEvery, [this] { return stopping; })) {
+    while (!stop_cv.wait_for(lock, tick_every, [this] { return stopping; })) {
       lock.unlock();
-      router->sample_live_history();
+      handler->tick();
       lock.lock();
     }
   }
 
-  // wait_seconds() sleeps for a delta profile; false when stop() interrupted it.
+  // wait_seconds() sleeps for a handler (a delta profile); false when stop() interrupted it.
   bool wait_seconds(std::int64_t seconds) {
     std::unique_lock<std::mutex> lock(mu);
     return !stop_cv.wait_for(lock, std::chrono::seconds(seconds), [this] { return stopping; });
+  }
+
+  // answer() is the handler's response to `req`, or the access rule's refusal of it.
+  Response answer(const Request& req) {
+    if (auto refused = refusal(req, access)) return *std::move(refused);
+    return handler->handle(req);
   }
 
   void wake() {
@@ -201,7 +214,7 @@ struct HttpService::Impl {
   void worker() {
     // The server's own allocations are kept out of the heap profile: every request is served
     // below this frame (they still count in MemStats, as any allocation does).
-    heap::UntrackedScope untracked;
+    base::SelfScope untracked;
     for (;;) {
       Job job;
       {
@@ -211,7 +224,7 @@ struct HttpService::Impl {
         job = std::move(jobs.front());
         jobs.pop_front();
       }
-      Response r = router->handle(job.request);
+      Response r = answer(job.request);
       Done d{job.conn, response_bytes(r, job.head_only, job.close), job.close};
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -255,7 +268,7 @@ struct HttpService::Impl {
   int live_connections() const { return static_cast<int>(conns.size()) - dead_count; }
 
   void loop() {
-    heap::UntrackedScope untracked;
+    base::SelfScope untracked;
     std::vector<epoll_event> events(64);
     std::int64_t last_tick = now_ms();
     while (!loop_stop.load(std::memory_order_relaxed)) {
@@ -402,10 +415,10 @@ struct HttpService::Impl {
         std::size_t used = c.parser.feed(data);
         data.remove_prefix(used);
         if (c.request_start_ms == 0 && c.parser.started()) c.request_start_ms = now_ms();
-        if (!c.token_checked && c.parser.head().has_authorization && !router->token().empty()) {
+        if (!c.token_checked && c.parser.head().has_authorization && !access.token.empty()) {
           c.token_checked = true;
-          if (!token_matches(c.parser.head().authorization, router->token())) {
-            answer_now(c, Router::unauthorized());
+          if (!token_matches(c.parser.head().authorization, access.token)) {
+            answer_now(c, unauthorized());
             return true;
           }
         }
@@ -437,7 +450,8 @@ struct HttpService::Impl {
       return false;
     }
     if (c.head.content_length > limits.max_body) {
-      answer_now(c, error_response(413, "request too large: at most 65536 bytes of body"));
+      std::string text = "request too large: at most " + std::to_string(limits.max_body) + " bytes of body";
+      answer_now(c, error_response(413, text.c_str()));
       return false;
     }
     if (c.head.content_length == 0) {
@@ -465,7 +479,8 @@ struct HttpService::Impl {
     job.conn = c.id;
     job.head_only = c.head.method == "HEAD";
     job.close = c.head.connection_close || !c.head.http11 || c.served >= limits.max_requests_per_connection;
-    if (held_bytes >= limits.max_held_response_bytes && t.path != "/metrics") {
+    const bool inline_answer = !inline_path.empty() && t.path == inline_path;
+    if (held_bytes >= limits.max_held_response_bytes && !inline_answer) {
       Response busy = error_response(503, "busy: too many answers waiting for slow readers; try again");
       busy.headers.emplace_back("Retry-After", "1");
       start_writing(c, response_bytes(busy, job.head_only, job.close), job.close);
@@ -481,11 +496,12 @@ struct HttpService::Impl {
     r.host = std::move(c.head.host);
     r.body = std::move(c.body);
     c.body = std::string();
-    if (r.path == "/metrics") {
-      // Answered here, not by a worker: it is built from counters at most 100 ms old (~20 us), and
-      // the two thread hand-offs a worker costs were most of a scrape's time (docs/benchmarks.md).
-      // A recapture of the counters (~0.2 ms, once per 100 ms) is the longest the loop waits.
-      start_writing(c, response_bytes(router->handle(r), job.head_only, job.close), job.close);
+    if (inline_answer) {
+      // Answered here, not by a worker: the debug server's /metrics is built from counters at most
+      // 100 ms old (~20 us), and the two thread hand-offs a worker costs were most of a scrape's
+      // time (docs/benchmarks.md). A recapture of the counters (~0.2 ms, once per 100 ms) is the
+      // longest the loop waits.
+      start_writing(c, response_bytes(answer(r), job.head_only, job.close), job.close);
       return;
     }
     set_events(c, 0);
@@ -637,7 +653,7 @@ std::string HttpService::url() const {
 }
 
 Result<std::unique_ptr<HttpService>> HttpService::start(ServiceOptions options) {
-  heap::UntrackedScope untracked;  // the server's set-up is not the program's heap either
+  base::SelfScope untracked;  // the server's set-up is not the program's heap either
   auto impl = std::make_unique<Impl>();
   Impl* self = impl.get();
   impl->limits = options.limits;
@@ -651,13 +667,22 @@ Result<std::unique_ptr<HttpService>> HttpService::start(ServiceOptions options) 
   impl->port = listening->port;
   impl->loopback = listening->loopback;
 
-  if (!impl->loopback && options.router.token.empty())
-    base::log_write("warning: debug server on %s:%d is not on a loopback address and has no token: anyone "
-                    "who can reach it reads every stack and the command line; set LEAKWATCH_TOKEN (docs/http.md)",
-                    impl->host.c_str(), impl->port);
-  options.router.wait = [self](std::int64_t s) { return self->wait_seconds(s); };
-  options.router.loopback_hosts_only = impl->loopback;
-  impl->router = std::make_unique<Router>(std::move(options.router));
+  if (!impl->loopback && options.token.empty())
+    base::log_write("warning: %s on %s:%d is not on a loopback address and has no token: anyone "
+                    "who can reach it reads what it serves; set LEAKWATCH_TOKEN (docs/http.md)",
+                    options.describe.c_str(), impl->host.c_str(), impl->port);
+  impl->access.token = std::move(options.token);
+  impl->access.loopback_hosts_only = impl->loopback;
+  impl->inline_path = std::move(options.inline_path);
+  impl->tick_every = options.tick_every;
+  ServiceContext context;
+  context.loopback = impl->loopback;
+  context.wait = [self](std::int64_t s) { return self->wait_seconds(s); };
+  impl->handler = options.make_handler ? options.make_handler(context) : nullptr;
+  if (!impl->handler) {
+    close(impl->listen_fd);
+    return make_error("http service: no handler");
+  }
 
   impl->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   impl->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -665,7 +690,7 @@ Result<std::unique_ptr<HttpService>> HttpService::start(ServiceOptions options) 
     if (impl->epoll_fd >= 0) close(impl->epoll_fd);
     if (impl->wake_fd >= 0) close(impl->wake_fd);
     close(impl->listen_fd);
-    return make_error(std::string("debug server: ") + std::strerror(errno));
+    return make_error(options.describe + ": " + std::strerror(errno));
   }
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -686,23 +711,22 @@ Result<std::unique_ptr<HttpService>> HttpService::start(ServiceOptions options) 
       base::SelfScope own_memory;  // everything this thread allocates is leakwatch's
       self->loop();
     });
-    name_thread(impl->loop_thread, "lw-http");
-    impl->sampler = std::thread([self] {
-      base::set_thread_role(base::ThreadRole::kInternal);
-      base::SelfScope own_memory;
-      self->sample();
-    });
-    name_thread(impl->sampler, "lw-http-live");
+    name_thread(impl->loop_thread, options.name.c_str());
+    if (impl->tick_every.count() > 0) {
+      impl->ticker = std::thread([self] {
+        base::set_thread_role(base::ThreadRole::kInternal);
+        base::SelfScope own_memory;
+        self->tick();
+      });
+      name_thread(impl->ticker, (options.tick_thread_name.empty() ? options.name + "-tick" : options.tick_thread_name).c_str());
+    }
     for (int i = 0; i < threads; ++i) {
       impl->workers.emplace_back([self] {
         base::set_thread_role(base::ThreadRole::kInternal);
         base::SelfScope own_memory;
         self->worker();
       });
-      char name[32];  // the kernel keeps 15 bytes; workers are at most 64, so "lw-http-63" fits
-      std::snprintf(name, sizeof name, "lw-http-%d", i);
-      name[15] = '\0';
-      name_thread(impl->workers.back(), name);
+      name_thread(impl->workers.back(), (options.name + "-" + std::to_string(i)).c_str());
     }
     pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   }
@@ -721,7 +745,7 @@ void HttpService::stop() {
   impl_->jobs_cv.notify_all();
   for (std::thread& t : impl_->workers)
     if (t.joinable()) t.join();
-  if (impl_->sampler.joinable()) impl_->sampler.join();
+  if (impl_->ticker.joinable()) impl_->ticker.join();
   impl_->loop_stop.store(true);
   impl_->wake();
   if (impl_->loop_thread.joinable()) impl_->loop_thread.join();
@@ -730,4 +754,4 @@ void HttpService::stop() {
   close(impl_->wake_fd);
 }
 
-}  // namespace lw::server
+}  // namespace lw::http

@@ -7,7 +7,7 @@
 
 #include "leakwatch/result.hpp"
 
-namespace lw::server {
+namespace lw::http {
 
 struct ListenAddress {
   std::string host = "127.0.0.1";  // loopback unless told otherwise
@@ -17,4 +17,4 @@ struct ListenAddress {
 // parse_listen_address() accepts "host:port", ":port" (loopback), "port", and "[v6]:port".
 Result<ListenAddress> parse_listen_address(std::string_view text);
 
-}  // namespace lw::server
+}  // namespace lw::http

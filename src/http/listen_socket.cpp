@@ -1,4 +1,4 @@
-#include "src/server/listen_socket.hpp"
+#include "src/http/listen_socket.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-namespace lw::server {
+namespace lw::http {
 namespace {
 
 bool sockaddr_is_loopback(const sockaddr_storage& ss) {
@@ -60,4 +60,4 @@ Result<ListenSocket> listen_on(const std::string& host, int port, int backlog) {
   return s;
 }
 
-}  // namespace lw::server
+}  // namespace lw::http

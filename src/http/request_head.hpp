@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-namespace lw::server {
+namespace lw::http {
 
 struct HeadLimits {
   std::size_t max_request_line = 8 * 1024;   // longer: 414
@@ -93,4 +93,4 @@ struct Target {
 // a bad percent escape or a NUL in the path.
 Target parse_target(std::string_view target);
 
-}  // namespace lw::server
+}  // namespace lw::http

@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "src/server/http_message.hpp"
+#include "src/http/http_message.hpp"
 
-namespace lw::server {
+namespace lw::http {
 
 // response_bytes() serializes `r`. `head_only` (a HEAD request) keeps Content-Length but leaves
 // the body out; `close` adds Connection: close.
@@ -19,4 +19,4 @@ Response error_response(int status, const char* text);
 // reason_phrase() is the standard phrase for `status` ("Not Found"), "Unknown" if none.
 const char* reason_phrase(int status);
 
-}  // namespace lw::server
+}  // namespace lw::http
