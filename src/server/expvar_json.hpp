@@ -9,9 +9,6 @@
 
 namespace lw::server {
 
-// json_escape() appends `text` to `out` as a JSON string literal (quotes included).
-void json_escape(std::string_view text, std::string* out);
-
 // write_expvar_json() renders s.process.cmdline and s.mem. MemStats fields that describe Go's
 // garbage collector are published as Go's zero values so that Go decoders read the object whole.
 std::string write_expvar_json(const snapshot::Snapshot& s);

@@ -1,6 +1,6 @@
 #include "src/server/frame_names.hpp"
 
-#include "src/server/expvar_json.hpp"
+#include "src/base/json_text.hpp"
 #include "src/unwind/stack_trace.hpp"
 #include "src/unwind/symbolizer.hpp"
 
@@ -17,9 +17,9 @@ void FrameNames::append_json(std::uint64_t return_address, std::string* out) {
   // Resolved outside the lock: the symbolizer has its own, and may read DWARF for a while.
   unwind::Symbol s = unwind::process_symbolizer().lookup(unwind::call_site(return_address));
   std::string json = "{\"function\":";
-  json_escape(s.function, &json);
+  base::json_escape(s.function, &json);
   json += ",\"file\":";
-  json_escape(s.file, &json);
+  base::json_escape(s.file, &json);
   json += ",\"line\":" + std::to_string(s.line) + "}";
   *out += json;
   std::lock_guard<std::mutex> lock(mu_);

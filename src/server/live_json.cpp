@@ -13,8 +13,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "src/base/json_text.hpp"
 #include "src/profile/thread_text.hpp"
-#include "src/server/expvar_json.hpp"
 
 namespace lw::server {
 namespace {
@@ -26,7 +26,7 @@ class Writer {
   std::string out;
   void key(std::string_view k) {
     comma();
-    json_escape(k, &out);
+    base::json_escape(k, &out);
     out += ':';
     first_ = true;  // the value that follows needs no comma
   }
@@ -45,7 +45,7 @@ class Writer {
   void raw_value() { comma(); }
   void str(std::string_view v) {
     comma();
-    json_escape(v, &out);
+    base::json_escape(v, &out);
   }
   // Numbers go straight into `out` (no temporary string: a page's document holds thousands).
   void num(std::uint64_t v) {

@@ -8,6 +8,7 @@
 
 #include "leakwatch/result.hpp"
 #include "src/base/clock.hpp"
+#include "src/base/json_text.hpp"
 #include "src/base/current_task.hpp"
 #include "src/base/log.hpp"
 #include "src/base/parse.hpp"
@@ -135,4 +136,16 @@ TEST_CASE("log_write emits one prefixed line, cut to the fixed buffer") {
   auto second = out.substr(out.find('\n') + 1);
   CHECK(second.size() == base::kLogLineMax - 1);
   CHECK(second.back() == '\n');
+}
+
+TEST_CASE("JSON strings stay valid whatever bytes the text holds") {
+  std::string out;
+  lw::base::json_escape("a\"b\\c\n\x01 caf\xc3\xa9 \xff\xc3", &out);
+  CHECK(out == "\"a\\\"b\\\\c\\n\\u0001 caf\xc3\xa9 \\ufffd\\ufffd\"");
+}
+
+TEST_CASE("JSON numbers are finite") {
+  CHECK(lw::base::json_number(1.5) == "1.5");
+  CHECK(lw::base::json_number(1.0 / 0.0) == "0");
+  CHECK(lw::base::json_number(0.0 / 0.0) == "0");
 }

@@ -1,5 +1,7 @@
 #include "tools/leakwatch/report.hpp"
 
+#include "src/base/json_text.hpp"
+
 #include <cmath>
 #include <cstdio>
 
@@ -14,27 +16,7 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
-void json_string(std::string& out, const std::string& s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
+void json_string(std::string& out, const std::string& s) { base::json_escape(s, &out); }
 
 void json_frames(std::string& out, const std::vector<std::string>& frames) {
   out += '[';
@@ -43,11 +25,6 @@ void json_frames(std::string& out, const std::vector<std::string>& frames) {
     json_string(out, frames[i]);
   }
   out += ']';
-}
-
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "0";
-  return fmt("%.6g", v);
 }
 
 constexpr const char* kAllocatorPrefixes[] = {
@@ -246,13 +223,13 @@ std::string findings_json(const std::vector<diff::Finding>& findings) {
     out += ",\"profile\":";
     json_string(out, f.profile);
     out += ",\"count\":" + std::to_string(f.count);
-    out += ",\"bytes_per_minute\":" + json_number(f.bytes_per_minute);
-    out += ",\"tasks_per_minute\":" + json_number(f.tasks_per_minute);
-    out += ",\"threads_per_minute\":" + json_number(f.threads_per_minute);
-    out += ",\"keys_per_minute\":" + json_number(f.keys_per_minute);
+    out += ",\"bytes_per_minute\":" + base::json_number(f.bytes_per_minute);
+    out += ",\"tasks_per_minute\":" + base::json_number(f.tasks_per_minute);
+    out += ",\"threads_per_minute\":" + base::json_number(f.threads_per_minute);
+    out += ",\"keys_per_minute\":" + base::json_number(f.keys_per_minute);
     out += ",\"first_value\":" + std::to_string(f.first_value);
     out += ",\"last_value\":" + std::to_string(f.last_value);
-    out += ",\"span_seconds\":" + json_number(static_cast<double>(f.span_ns) / 1e9);
+    out += ",\"span_seconds\":" + base::json_number(static_cast<double>(f.span_ns) / 1e9);
     out += ",\"snapshots\":" + std::to_string(f.points);
     out += ",\"from_snapshot\":" + std::to_string(f.from_snapshot);
     out += ",\"to_snapshot\":" + std::to_string(f.to_snapshot);
@@ -264,7 +241,7 @@ std::string findings_json(const std::vector<diff::Finding>& findings) {
     out += ",\"task_ids\":" + (is_thread_kind(f.kind) ? std::string("[]") : ids);
     out += ",\"detail\":";
     json_string(out, f.detail);
-    out += ",\"confidence\":" + json_number(f.confidence) + "}";
+    out += ",\"confidence\":" + base::json_number(f.confidence) + "}";
   }
   out += "]}\n";
   return out;
