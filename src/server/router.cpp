@@ -2,10 +2,10 @@
 // and small, and a regex router (httplib's) would also have let a careless pattern match more than
 // intended. Nothing here maps a path to a file, so the server cannot serve files.
 //
-// Order of checks, the same for every path: the Host rule (403) for a loopback server, which
-// reveals nothing a rebinding page could use; then the token (401) before anything else, so an unauthorized
-// client learns nothing, not even which paths exist; then the path (404); then the method (405);
-// then the query (400); then the capture. Go's handlers accept any method; we allow GET and HEAD
+// Order of checks, the same for every path: the transport's access rule first (src/http/access_rule.hpp:
+// the Host rule, 403, for a loopback server, then the token, 401, so an unauthorized client learns
+// nothing, not even which paths exist); then here the path (404); then the method (405); then the
+// query (400); then the capture. Go's handlers accept any method; we allow GET and HEAD
 // (and POST where Go reads a body, /symbol), since nothing here changes state.
 //
 // Delta profiles (?seconds=N) hold a server thread for N seconds. Go lets them pile up; here at
